@@ -1,0 +1,122 @@
+# edgerun - compile ONNX image models into small WebAssembly modules.
+#
+#   make              the compiler, the four CIFAR-10 ResNets, the JS shim
+#   make demo         build what is missing and serve the demo (PORT=8080)
+#   make test         every test; installs what it needs first
+#   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s]
+#   make conformance  the ONNX conformance suite alone
+#   make deps         only install the Debian packages, the cJSON source and npm packages
+#
+# Each part of the product keeps its own rules next to its sources:
+#   src/compiler/compiler.mk  src/kernels/kernels.mk  src/runtime/runtime.mk
+#   js/js.mk  demo/demo.mk  tests/tests.mk
+
+SHARED ?= ../shared
+BUILD  := build
+WEB    := web
+PORT   ?= 8080
+
+# Debian's emscripten needs its bundled node modules on NODE_PATH.
+export NODE_PATH := /usr/share/nodejs
+
+CC      := gcc
+EMCC    := emcc
+EMAR    := emar
+WARN    := -Wall -Wextra -Werror
+CFLAGS_NATIVE := -std=c99 -O2 -g $(WARN) -Isrc/kernels -Isrc/runtime
+SANITIZE      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS_WASM   := -std=c99 -O3 -msimd128 $(WARN) -Isrc/kernels -Isrc/runtime
+STB_INC       := -isystem /usr/include/stb
+
+# The CIFAR-10 ResNets: class names and the normalisation they were trained with
+# (../shared/README.md). Written to build/ so no model data lives in the repo.
+CIFAR10_LABELS := airplane automobile bird cat deer dog frog horse ship truck
+CIFAR10_NORM   := 0.485,0.229,0.456,0.224,0.406,0.225
+RESNETS        := resnet20 resnet32 resnet44 resnet56
+
+.DEFAULT_GOAL := all
+.PHONY: all deps deps-build deps-test model test conformance demo classify clean
+
+all: deps-build compiler resnets shim
+
+include src/kernels/kernels.mk
+include src/compiler/compiler.mk
+include src/runtime/runtime.mk
+include js/js.mk
+include demo/demo.mk
+include tests/tests.mk
+
+# ---- models -----------------------------------------------------------------
+
+$(BUILD)/cifar10-labels.txt:
+	@mkdir -p $(@D)
+	@printf '%s\n' $(CIFAR10_LABELS) > $@
+
+resnets: $(RESNETS:%=$(WEB)/models/%-cifar10.wasm)
+.PHONY: resnets
+
+# A model's C is regenerated when the compiler or the .onnx changes.
+$(BUILD)/models/%-cifar10.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD)/cifar10-labels.txt
+	@mkdir -p $(@D)
+	$(COMPILER) $< -o $@ --name $*-cifar10 --labels $(BUILD)/cifar10-labels.txt --norm $(CIFAR10_NORM)
+
+# `make model`: any supported model. The C is always regenerated, since the
+# compile flags (labels, norm) are not part of any file name.
+model: deps-build compiler $(WASM_LIBS)
+	@test -n "$(MODEL)" || { echo "make model: set MODEL=path/to/model.onnx (and NAME=...)"; exit 2; }
+	@test -n "$(NAME)" || { echo "make model: set NAME=name-for-the-module"; exit 2; }
+	@mkdir -p $(BUILD)/models
+	$(COMPILER) $(MODEL) -o $(BUILD)/models/$(NAME).c --name $(NAME) \
+	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM))
+	$(MAKE) --no-print-directory $(WEB)/models/$(NAME).wasm
+
+# ---- set-up -----------------------------------------------------------------
+# What `make` and `make demo` need, and what only `make test` needs on top.
+APT_BUILD := emscripten libstb-dev dpkg-dev
+APT_TEST  := python3-numpy python3-pil python3-onnx chromium
+
+# Install the Debian packages of $(1) that are missing, saying which.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "edgerun: installing Debian packages:$$missing"; \
+	  command -v apt-get >/dev/null || { echo "edgerun: apt-get not found; install$$missing yourself"; exit 1; }; \
+	  [ "$$(id -u)" = 0 ] || { echo "edgerun: installing$$missing needs root; run as root or install them yourself"; exit 1; }; \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null \
+	    || { echo "edgerun: apt-get install$$missing failed"; exit 1; }; \
+	fi
+endef
+
+deps: deps-build deps-test
+deps-build:
+	$(call apt_install,$(APT_BUILD))
+	@$(MAKE) --no-print-directory $(CJSON_DIR)/cJSON.c node_modules/.package-lock.json
+deps-test: deps-build
+	$(call apt_install,$(APT_TEST))
+
+# cJSON has no wasm build in Debian: take Debian's source package (with its
+# security patches applied by dpkg-source) into build/deps/. Enabling deb-src
+# adds a copy of the Debian sources with Types: deb-src.
+CJSON_DIR := $(BUILD)/deps/cjson
+$(CJSON_DIR)/cJSON.c:
+	@mkdir -p $(BUILD)/deps
+	@if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+	  [ "$$(id -u)" = 0 ] || { echo "edgerun: enabling deb-src for the cJSON source needs root"; exit 1; }; \
+	  src=$$(ls /etc/apt/sources.list.d/debian.sources 2>/dev/null); \
+	  if [ -n "$$src" ]; then sed 's/^Types: deb$$/Types: deb-src/' $$src > /etc/apt/sources.list.d/edgerun-deb-src.sources; \
+	  else sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/edgerun-deb-src.list; fi; \
+	  echo "edgerun: enabled Debian deb-src entries to fetch the cJSON source"; \
+	  apt-get update -q >/dev/null; \
+	fi
+	@echo "edgerun: fetching Debian's cjson source package into $(BUILD)/deps"
+	@cd $(BUILD)/deps && rm -rf cjson cjson-* && apt-get source -q cjson >/dev/null 2>apt-source.log \
+	  || { cat apt-source.log; echo "edgerun: apt-get source cjson failed"; exit 1; }
+	@cd $(BUILD)/deps && mv cjson-[0-9]* cjson && test -f cjson/cJSON.c
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "edgerun: installing npm devDependencies (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clean:
+	rm -rf $(BUILD) $(WEB)

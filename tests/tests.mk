@@ -1,0 +1,1 @@
+# make test: every test, after installing what they need.
