@@ -1,3 +1,9 @@
-# The JS shim: js/edgerun.js -> web/edgerun.js, web/edgerun.mjs, web/edgerun.min.js.
-shim:
+# The JS shim: js/edgerun.js -> web/edgerun.js (UMD), web/edgerun.mjs (ESM),
+# web/edgerun.min.js (UMD minified with terser; the build fails over 10,240 bytes).
+SHIM := $(WEB)/edgerun.js $(WEB)/edgerun.mjs $(WEB)/edgerun.min.js
+
+shim: $(SHIM)
 .PHONY: shim
+
+$(SHIM) &: js/edgerun.js js/build.mjs package.json node_modules/.package-lock.json
+	node js/build.mjs $(WEB)

@@ -1,0 +1,352 @@
+/* edgerun.js - run an edgerun model module (.wasm) in a browser, a bundled app or node.
+
+   USAGE
+     <script src="edgerun.min.js"></script>       defines the global `edgerun`
+     const edgerun = require('edgerun')            CommonJS
+     import edgerun from 'edgerun'                 ESM (node >= 18, bundlers)
+
+     const model = await edgerun.load('models/resnet20-cifar10.wasm');
+     const r = await model.run({input: base64Jpeg});   or the JSON string of edgerun.h
+     r.top[0].label, r.output (softmax), r.logits, r.ms
+
+     Any compiled model, tensors in and out, names and dims as in the ONNX graph:
+     const out = await model.runTensors({input: {data: new Float32Array(3072), dims: [1, 3, 32, 32]}});
+     out.logits.data, out.logits.dims
+
+     The one-liner: the model is loaded on first use, once.
+     edgerun.options({model: 'models/resnet20-cifar10.wasm'});
+     const r = await edgerun.run(json);
+
+   SOURCES load() accepts
+     a URL (fetched; in node only http(s):, data: and blob: URLs are fetched,
+     anything else is a file path or file: URL), an ArrayBuffer, any typed
+     array or DataView, a Blob, a WebAssembly.Module, or a fetch Response
+     (compiled while it downloads when served as application/wasm).
+
+   FAILURES
+     Every promise rejects with an Error whose .code says what went wrong:
+     - the module's codes (E_JSON E_FIELD E_BASE64 E_DECODE E_LIMIT E_SHAPE
+       E_MEMORY) with the module's message; runTensors checks its arguments
+       itself and uses E_FIELD and E_SHAPE the same way;
+     - E_LOAD: the source cannot be read, is not wasm, or is not an edgerun module;
+     - E_DISPOSED: the model was disposed;
+     - E_MODULE: the module trapped or broke its protocol. Its memory can no
+       longer be trusted, so the model is disposed.
+     After any other error the model stays usable.
+
+   LIMITS
+     One run at a time per model (one arena per module): calls are queued and
+     run in order. Runs are synchronous wasm on the calling thread; to keep a
+     page responsive, use the shim from a Worker. No threads, no
+     SharedArrayBuffer, no eval or Blob workers: it runs under a CSP of
+     script-src 'self' 'wasm-unsafe-eval' and in extension service workers.
+
+   This file is the source of web/edgerun.js (UMD), web/edgerun.mjs (ESM) and
+   web/edgerun.min.js; js/build.mjs makes them. Keep it free of static imports
+   and of syntax newer than ES2020 so that every bundler parses it.
+*/
+
+const ABI = 1;
+const ENOSYS = 52; // WASI errno for an import this shim does not implement
+const EFAULT = 21;
+const TYPES = {
+    float32: Float32Array, float64: Float64Array, float16: Uint16Array, bool: Uint8Array,
+    int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
+    int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+};
+const EXPORTS = ['memory', 'er_alloc', 'er_free', 'er_info', 'er_run', 'er_io_data',
+    'er_run_tensors', 'er_set_max_pixels'];
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+const isNode = typeof process == 'object' && !!(process && process.versions && process.versions.node);
+// Object.prototype.toString sees through realms (vm contexts, iframes), instanceof does not.
+const tag = (x) => Object.prototype.toString.call(x).slice(8, -1);
+const list = (a) => '[' + Array.from(a).join(',') + ']';
+const now = () => (typeof performance == 'object' ? performance.now() : Date.now());
+
+function fail(code, message, cause) {
+    const e = new Error(message, cause ? { cause } : undefined);
+    e.code = code;
+    return e;
+}
+
+function freeze(o) {
+    for (const v of Object.values(o)) if (v && typeof v == 'object') freeze(v);
+    return Object.freeze(o);
+}
+
+// node's fs, without a static import that a bundler would try to resolve for a
+// browser build: the specifier is computed (so that neither bundlers nor terser
+// turn it into a literal) and the comments tell webpack and vite to leave this
+// import() alone. Only ever reached under node.
+const NODE_FS = ['node:fs', 'promises'].join('/');
+function nodeFs() {
+    const get = process.getBuiltinModule;
+    return get ? Promise.resolve(get('node:fs').promises)
+        : import(/* webpackIgnore: true */ /* @vite-ignore */ NODE_FS);
+}
+
+// Compile the source. Returns [WebAssembly.Module, byte length or null].
+async function compile(src) {
+    if (typeof src == 'string' || tag(src) == 'URL') {
+        src = String(src);
+        if (isNode && !/^(https?|data|blob):/i.test(src))
+            src = await (await nodeFs()).readFile(/^file:/i.test(src) ? new URL(src) : src);
+        else src = await fetch(src);
+    }
+    const t = tag(src);
+    if (t == 'WebAssembly.Module') return [src, null];
+    if (src && typeof src.arrayBuffer == 'function' && typeof src.headers == 'object') {
+        if (!src.ok) throw fail('E_LOAD', `HTTP ${src.status} ${src.statusText || ''}`.trim());
+        const h = src.headers, len = h.get('content-length');
+        // Streaming compilation needs the right MIME type; anything else is read whole.
+        if (WebAssembly.compileStreaming && /^application\/wasm\b/i.test(h.get('content-type') || ''))
+            return [await WebAssembly.compileStreaming(src), len && !h.get('content-encoding') ? +len : null];
+    }
+    if (src && typeof src.arrayBuffer == 'function') src = await src.arrayBuffer();
+    if (tag(src) == 'ArrayBuffer') src = new Uint8Array(src);
+    else if (ArrayBuffer.isView(src)) src = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    else throw fail('E_LOAD', `cannot load a ${t}: pass a URL or path, bytes, a Blob, a WebAssembly.Module or a Response`);
+    return [await WebAssembly.compile(src), src.byteLength];
+}
+
+async function load(source, options) {
+    const max = (options || {}).maxPixels;
+    if (max !== undefined && !(Number.isInteger(max) && max > 0 && max < 2 ** 32))
+        throw fail('E_FIELD', `edgerun.load: options.maxPixels must be an integer from 1 to 4294967295, got ${max}`);
+    const what = typeof source == 'string' ? source : tag(source);
+    let module, size;
+    try {
+        [module, size] = await compile(source);
+    } catch (e) {
+        throw fail('E_LOAD', `edgerun.load: ${what}: ${e.message}`, e);
+    }
+
+    let ex = null, heap = new Uint8Array(0);
+    // The wasm memory's buffer is replaced whenever it grows: every read and
+    // write goes through view(), which notices and makes a new view.
+    const view = () => (!ex || heap.buffer === ex.memory.buffer ? heap : (heap = new Uint8Array(ex.memory.buffer)));
+    const clock = (id, precision, ptr) => {
+        ptr >>>= 0;
+        const h = view();
+        if (ptr + 8 > h.length) return EFAULT;
+        // clock 0 is CLOCK_REALTIME; the others are monotonic.
+        const ns = BigInt(Math.round((id == 0 ? Date.now() : now()) * 1e6));
+        new DataView(h.buffer).setBigUint64(ptr, ns, true);
+        return 0;
+    };
+    const imports = {};
+    for (const d of WebAssembly.Module.imports(module)) {
+        if (d.kind != 'function')
+            throw fail('E_LOAD', `edgerun.load: ${what} imports ${d.module}.${d.name}, a ${d.kind}; edgerun provides only functions`);
+        // Any import a future runtime might add gets a stub that fails the way WASI does.
+        (imports[d.module] = imports[d.module] || {})[d.name] =
+            d.module == 'wasi_snapshot_preview1' && d.name == 'clock_time_get' ? clock
+            : d.module == 'env' && d.name == 'emscripten_notify_memory_growth' ? view
+            : () => ENOSYS;
+    }
+    let info;
+    try {
+        ex = (await WebAssembly.instantiate(module, imports)).exports;
+        const missing = EXPORTS.filter((n) => !ex[n]);
+        if (missing.length) throw Error(`not an edgerun module: no export ${missing.join(', ')}`);
+        if (ex._initialize) ex._initialize();
+        if (max) ex.er_set_max_pixels(max);
+        info = JSON.parse(cstring(view(), ex.er_info()));
+        if (info.abi !== ABI) throw Error(`the module speaks ABI ${info.abi}; this shim speaks ${ABI}`);
+        for (const io of info.inputs.concat(info.outputs)) {
+            const T = TYPES[io.dtype];
+            if (T && io.bytes != io.dims.reduce((a, b) => a * b, T.BYTES_PER_ELEMENT))
+                throw Error(`tensor "${io.name}" is ${io.bytes} bytes, not dims ${list(io.dims)} of ${io.dtype}`);
+        }
+        info.max_pixels = ex.er_set_max_pixels(0) >>> 0;
+        info.size = size;
+    } catch (e) {
+        throw fail('E_LOAD', `edgerun.load: ${what}: ${e.message}`, e);
+    }
+    return model(ex, view, freeze(info));
+}
+
+// The NUL-terminated string the module returned at ptr.
+function cstring(heap, ptr) {
+    ptr >>>= 0;
+    const end = heap.indexOf(0, ptr);
+    if (!ptr || end < 0) throw fail('E_MODULE', `the module returned a bad string pointer ${ptr}`);
+    return text.decode(heap.subarray(ptr, end));
+}
+
+// Parse a response; a module error becomes a rejection with its code.
+function response(heap, ptr) {
+    const s = cstring(heap, ptr);
+    let r;
+    try {
+        r = JSON.parse(s);
+    } catch (e) {
+        throw fail('E_MODULE', `the module returned invalid JSON: ${s.slice(0, 80)}`, e);
+    }
+    if (r && r.error) throw fail(String(r.error.code), String(r.error.message));
+    return r;
+}
+
+function base64(bytes) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+}
+
+// The request text for run(): a string as is; an object as JSON, its "input"
+// first turned into base64 (image bytes) or a number array (a tensor).
+function requestText(input) {
+    if (typeof input == 'string') return input;
+    if (!input || typeof input != 'object')
+        throw fail('E_FIELD', `model.run: the request must be a JSON string or an object, got ${input === null ? 'null' : typeof input}`);
+    const v = input.input;
+    if (tag(v) == 'ArrayBuffer' || ArrayBuffer.isView(v)) {
+        const bytes = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
+        input = Object.assign({}, input, { input: input.type == 'tensor' ? Array.from(v, Number) : base64(bytes) });
+    }
+    try {
+        return JSON.stringify(input);
+    } catch (e) {
+        throw fail('E_FIELD', `model.run: the request cannot be written as JSON: ${e.message}`, e);
+    }
+}
+
+// One input of runTensors, checked against the model's description and
+// converted to the typed array of its dtype.
+function tensor(io, t) {
+    const name = `model.runTensors: input "${io.name}"`;
+    const T = TYPES[io.dtype];
+    if (!T) throw fail('E_FIELD', `${name} has dtype ${io.dtype}, which runTensors does not support`);
+    if (!t || typeof t != 'object') throw fail('E_FIELD', `${name} is missing`);
+    if (t.dims !== undefined && (!Array.isArray(t.dims) || list(t.dims) != list(io.dims)))
+        throw fail('E_SHAPE', `${name}: dims ${Array.isArray(t.dims) ? list(t.dims) : typeof t.dims} do not match the model's ${list(io.dims)}`);
+    const big = T.BYTES_PER_ELEMENT == 8 && T != Float64Array;
+    let d = t.data;
+    if (Array.isArray(d)) {
+        const i = d.findIndex(big ? (v) => typeof v != 'bigint' && !Number.isInteger(v) : (v) => typeof v != 'number' && typeof v != 'boolean');
+        if (i >= 0) throw fail('E_FIELD', `${name}: data[${i}] is not ${big ? 'an integer' : 'a number'}`);
+        d = T.from(d, big ? BigInt : Number);
+    } else if (tag(d) != T.name) {
+        throw fail('E_FIELD', `${name}: data must be a ${T.name} or an array of ${big ? 'integers' : 'numbers'}, got ${tag(d)}`);
+    }
+    const count = io.dims.reduce((a, b) => a * b, 1);
+    if (d.length != count)
+        throw fail('E_SHAPE', `${name}: ${d.length} values, but dims ${list(io.dims)} hold ${count}`);
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+function model(ex, view, info) {
+    let queue = Promise.resolve(), closed = null;
+
+    // Queue work(prepare()) behind every earlier call; prepare checks the
+    // arguments at call time. A trap or a broken response leaves the module's
+    // memory in an unknown state, so it disposes the model at once.
+    const call = (prepare, work) => {
+        if (closed) return Promise.reject(fail('E_DISPOSED', closed));
+        let arg;
+        try {
+            arg = prepare();
+        } catch (e) {
+            return Promise.reject(e);
+        }
+        const p = queue.then(() => {
+            if (!ex) throw fail('E_DISPOSED', closed);
+            try {
+                return work(arg);
+            } catch (e) {
+                if (e.code && e.code != 'E_MODULE') throw e;
+                ex = null;
+                closed = `the model was disposed after the module failed: ${e.message}`;
+                throw e.code ? e : fail('E_MODULE', `the module failed: ${e.message}`, e);
+            }
+        });
+        queue = p.catch(() => {});
+        return p;
+    };
+
+    // Check a pointer and length the module returned before reading there.
+    const region = (ptr, bytes, what) => {
+        ptr >>>= 0;
+        if (!ptr || ptr + bytes > view().length) throw fail('E_MODULE', `the module has no valid buffer for ${what}`);
+        return view().subarray(ptr, ptr + bytes);
+    };
+
+    return {
+        info,
+        get memoryBytes() {
+            return ex ? ex.memory.buffer.byteLength : 0;
+        },
+        run(input) {
+            return call(() => utf8.encode(requestText(input)), (req) => {
+                const p = ex.er_alloc(req.length || 1) >>> 0;
+                if (!p) throw fail('E_MEMORY', `model.run: the module cannot allocate ${req.length} bytes for the request`);
+                let r;
+                try {
+                    region(p, req.length, 'the request').set(req);
+                    r = ex.er_run(p, req.length);
+                } finally {
+                    ex.er_free(p);
+                }
+                return response(view(), r);
+            });
+        },
+        runTensors(inputs) {
+            return call(() => {
+                if (!inputs || typeof inputs != 'object') throw fail('E_FIELD', 'model.runTensors: pass an object {name: {data, dims}}');
+                const names = info.inputs.map((io) => io.name);
+                const extra = Object.keys(inputs).filter((k) => !names.includes(k));
+                if (extra.length)
+                    throw fail('E_FIELD', `model.runTensors: unknown input "${extra[0]}"; the model's inputs are ${names.join(', ')}`);
+                return info.inputs.map((io) => tensor(io, inputs[io.name]));
+            }, (data) => {
+                data.forEach((d, i) => region(ex.er_io_data(0, i), d.length, `input ${i}`).set(d));
+                response(view(), ex.er_run_tensors());
+                const out = {};
+                info.outputs.forEach((io, i) => {
+                    const T = TYPES[io.dtype] || Uint8Array;
+                    const bytes = region(ex.er_io_data(1, i), io.bytes, `output ${i}`);
+                    out[io.name] = { data: new T(bytes.slice().buffer), dims: io.dims.slice() };
+                });
+                return out;
+            });
+        },
+        // Calls already queued finish; later ones reject.
+        dispose() {
+            if (!closed) {
+                closed = 'the model was disposed';
+                queue.then(() => (ex = null));
+            }
+        },
+    };
+}
+
+// The one-liner of the first edgerun demo: options({model}) then run(json).
+const settings = {};
+let current = null; // {model, maxPixels, loading: Promise<Model>}
+
+function options(o) {
+    if (o !== undefined) {
+        if (!o || typeof o != 'object') throw fail('E_FIELD', 'edgerun.options: pass an object such as {model: url}');
+        Object.assign(settings, o);
+    }
+    return Object.assign({}, settings);
+}
+
+function run(input) {
+    const { model, maxPixels } = settings;
+    if (!model) return Promise.reject(fail('E_FIELD', 'edgerun.run: no model: call edgerun.options({model: url}) first'));
+    if (!current || current.model !== model || current.maxPixels !== maxPixels) {
+        // The previous model finishes what it was asked, then goes away.
+        if (current) current.loading.then((m) => m.dispose(), () => {});
+        const c = (current = { model, maxPixels, loading: load(model, { maxPixels }) });
+        c.loading.catch(() => current === c && (current = null)); // a failed load is retried next time
+    }
+    return current.loading.then((m) => m.run(input));
+}
+
+const edgerun = { load, run, options };
+
+/* @exports: js/build.mjs replaces everything below for the UMD build. */
+export { load, run, options };
+export default edgerun;
