@@ -256,7 +256,7 @@
     ui.topProb.textContent = `${pct(top.prob)} · ${prettyName(name)}`;
     if (job.truth) {
       const right = job.truth === top.label;
-      ui.truth.textContent = right ? `✓ Correct: this is a ${job.truth}` : `✗ This is a ${job.truth}`;
+      ui.truth.textContent = `${right ? '✓' : '✗'} True class: ${job.truth}`;
       ui.truth.className = `truth small ${right ? 'ok' : 'bad'}`;
     } else {
       ui.truth.textContent = job.kind === 'camera' ? 'Live camera' : job.name;

@@ -8,7 +8,7 @@
 # manifest with download sizes, and a gallery of CIFAR-10 test images copied
 # from $(SHARED) (build output: web/ is never committed).
 
-DEMO_PAGE      := $(addprefix $(WEB)/,index.html app.js style.css)
+DEMO_PAGE      := $(addprefix $(WEB)/,index.html app.js style.css favicon.svg)
 DEMO_GALLERY   := $(WEB)/gallery/manifest.json
 DEMO_MODELS    := $(WEB)/models.json
 GALLERY_PER_CLASS := 3
