@@ -20,7 +20,8 @@
    SOURCES load() accepts
      a URL (fetched; in node only http(s):, data: and blob: URLs are fetched,
      anything else is a file path or file: URL), an ArrayBuffer, any typed
-     array or DataView, a Blob, a WebAssembly.Module, or a fetch Response
+     array or DataView, a File (anything with arrayBuffer()), a
+     WebAssembly.Module, or a fetch Response
      (compiled while it downloads when served as application/wasm).
 
    FAILURES
@@ -38,7 +39,7 @@
      One run at a time per model (one arena per module): calls are queued and
      run in order. Runs are synchronous wasm on the calling thread; to keep a
      page responsive, use the shim from a Worker. No threads, no
-     SharedArrayBuffer, no eval or Blob workers: it runs under a CSP of
+     SharedArrayBuffer, no eval, no workers made from strings: it runs under a CSP of
      script-src 'self' 'wasm-unsafe-eval' and in extension service workers.
 
    This file is the source of web/edgerun.js (UMD), web/edgerun.mjs (ESM) and
@@ -106,7 +107,7 @@ async function compile(src) {
     if (src && typeof src.arrayBuffer == 'function') src = await src.arrayBuffer();
     if (tag(src) == 'ArrayBuffer') src = new Uint8Array(src);
     else if (ArrayBuffer.isView(src)) src = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-    else throw fail('E_LOAD', `cannot load a ${t}: pass a URL or path, bytes, a Blob, a WebAssembly.Module or a Response`);
+    else throw fail('E_LOAD', `cannot load a ${t}: pass a URL or path, bytes, a File, a WebAssembly.Module or a Response`);
     return [await WebAssembly.compile(src), src.byteLength];
 }
 
@@ -152,7 +153,7 @@ async function load(source, options) {
         if (missing.length) throw Error(`not an edgerun module: no export ${missing.join(', ')}`);
         if (ex._initialize) ex._initialize();
         if (max) ex.er_set_max_pixels(max);
-        info = JSON.parse(cstring(view(), ex.er_info()));
+        info = JSON.parse(cstring(view, ex.er_info()));
         if (info.abi !== ABI) throw Error(`the module speaks ABI ${info.abi}; this shim speaks ${ABI}`);
         for (const io of info.inputs.concat(info.outputs)) {
             const T = TYPES[io.dtype];
@@ -167,17 +168,19 @@ async function load(source, options) {
     return model(ex, view, freeze(info));
 }
 
-// The NUL-terminated string the module returned at ptr.
-function cstring(heap, ptr) {
+// The NUL-terminated string the module returned at ptr. view() is called only
+// now, after the call that returned ptr, which may have grown the memory.
+function cstring(view, ptr) {
     ptr >>>= 0;
+    const heap = view();
     const end = heap.indexOf(0, ptr);
     if (!ptr || end < 0) throw fail('E_MODULE', `the module returned a bad string pointer ${ptr}`);
     return text.decode(heap.subarray(ptr, end));
 }
 
 // Parse a response; a module error becomes a rejection with its code.
-function response(heap, ptr) {
-    const s = cstring(heap, ptr);
+function response(view, ptr) {
+    const s = cstring(view, ptr);
     let r;
     try {
         r = JSON.parse(s);
@@ -288,7 +291,7 @@ function model(ex, view, info) {
                 } finally {
                     ex.er_free(p);
                 }
-                return response(view(), r);
+                return response(view, r);
             });
         },
         runTensors(inputs) {
@@ -301,7 +304,7 @@ function model(ex, view, info) {
                 return info.inputs.map((io) => tensor(io, inputs[io.name]));
             }, (data) => {
                 data.forEach((d, i) => region(ex.er_io_data(0, i), d.length, `input ${i}`).set(d));
-                response(view(), ex.er_run_tensors());
+                response(view, ex.er_run_tensors());
                 const out = {};
                 info.outputs.forEach((io, i) => {
                     const T = TYPES[io.dtype] || Uint8Array;
