@@ -115,7 +115,7 @@ async function load(source, options) {
     const max = (options || {}).maxPixels;
     if (max !== undefined && !(Number.isInteger(max) && max > 0 && max < 2 ** 32))
         throw fail('E_FIELD', `edgerun.load: options.maxPixels must be an integer from 1 to 4294967295, got ${max}`);
-    const what = typeof source == 'string' ? source : tag(source);
+    const what = typeof source == 'string' || tag(source) == 'URL' ? String(source) : tag(source);
     let module, size;
     try {
         [module, size] = await compile(source);
@@ -236,7 +236,8 @@ function tensor(io, t) {
     const count = io.dims.reduce((a, b) => a * b, 1);
     if (d.length != count)
         throw fail('E_SHAPE', `${name}: ${d.length} values, but dims ${list(io.dims)} hold ${count}`);
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    // A copy: the caller may reuse its array while this call waits in the queue.
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice();
 }
 
 function model(ex, view, info) {
