@@ -12,7 +12,8 @@
 //                        data-runs (count of finished runs) - all set when a
 //                        run finishes, data-runs last
 //   #chart [data-class]  ten rows, each with data-prob
-//   #error               visible with a message after a failure
+//   #error               visible with a message after a failure; data-count
+//                        counts the messages shown
 //   body[data-ready]     set once the first model is loaded and the page idle
 //
 // Written to run under a strict CSP (no inline script, no inline style
@@ -24,11 +25,12 @@
   const CAMERA_MAX_FPS = 15;               // plenty to feel live, and leaves the CPU some rest
   const CAMERA_GRAB_SHORT_SIDE = 128;      // frames are scaled to this before encoding; the module crops and resizes
   const CHART_ROW = 26;                    // px per bar of the chart
+  const READY = 'Ready. Choose, drop or paste an image, pick a sample, or use the camera.';
 
   const $ = (id) => document.getElementById(id);
   const ui = {
     file: $('file'), choose: $('choose'), camera: $('camera'), video: $('video'),
-    drop: $('drop'), dropBody: $('drop-body'), fps: $('fps'),
+    drop: $('drop'), dropBody: $('drop-body'), fps: $('fps'), guide: $('guide'),
     status: $('status'), error: $('error'),
     result: $('result'), seen: $('seen'), topLabel: $('top-label'), topProb: $('top-prob'),
     truth: $('truth'), chart: $('chart'), chartTitle: $('chart-title'), announce: $('announce'),
@@ -92,6 +94,7 @@
   }
 
   function showError(text) {
+    ui.error.dataset.count = String(Number(ui.error.dataset.count || 0) + 1);
     ui.error.textContent = text;
     ui.error.hidden = false;
     ui.status.hidden = true;
@@ -191,7 +194,7 @@
     if (!state.labels) buildChart(model.info.labels || model.info.outputs.map((_, i) => String(i)));
     describeModel(name, model);
     clearError();
-    showStatus('Ready. Choose, drop or paste an image, pick a sample, or use the camera.');
+    showStatus(READY);
     // The camera loop picks the new model up on its next frame by itself.
     if (!state.camera && state.current) await submit(state.current);
   }
@@ -344,7 +347,7 @@
     const width = ui.chart.clientWidth;
     if (!width || !state.rows.length) return;
     const labelW = width < 360 ? 84 : 96;
-    const pctW = 58;
+    const pctW = 66; // room for a bold "100.0%" and a gap after the bar
     const barW = Math.max(20, width - labelW - pctW);
     ui.chart.setAttribute('viewBox', `0 0 ${width} ${state.rows.length * CHART_ROW}`);
     const probs = state.probs;
@@ -437,6 +440,9 @@
     });
 
     ui.camera.addEventListener('click', () => (state.camera ? stopCamera() : startCamera()));
+    ui.video.addEventListener('loadedmetadata', placeGuide);
+    ui.video.addEventListener('resize', placeGuide); // the stream's size can change (phone rotated)
+    new ResizeObserver(placeGuide).observe(ui.drop);
     document.addEventListener('visibilitychange', () => {
       if (document.hidden) stopCamera();
     });
@@ -531,11 +537,32 @@
     clearError();
     ui.video.hidden = false;
     ui.dropBody.hidden = true;
+    ui.drop.classList.add('live');
     ui.fps.hidden = false;
     ui.fps.textContent = 'starting…';
     ui.camera.textContent = 'Stop camera';
     ui.camera.setAttribute('aria-pressed', 'true');
+    showStatus('Classifying the camera picture inside the square, several times a second.');
+    placeGuide();
     cameraLoop(cam);
+  }
+
+  // Frames the centred square of the video (the part the model classifies)
+  // as the video is actually shown: object-fit: contain inside the drop zone.
+  function placeGuide() {
+    const v = ui.video;
+    if (!state.camera || !v.videoWidth) {
+      ui.guide.hidden = true;
+      return;
+    }
+    const bw = ui.drop.clientWidth, bh = ui.drop.clientHeight;
+    const scale = Math.min(bw / v.videoWidth, bh / v.videoHeight);
+    const side = Math.min(v.videoWidth, v.videoHeight) * scale;
+    const g = ui.guide.style;
+    g.width = g.height = `${side}px`;
+    g.left = `${(bw - side) / 2}px`;
+    g.top = `${(bh - side) / 2}px`;
+    ui.guide.hidden = false;
   }
 
   function stopCamera() {
@@ -545,8 +572,11 @@
     cam.stream.getTracks().forEach((t) => t.stop());
     ui.video.srcObject = null;
     ui.video.hidden = true;
+    ui.guide.hidden = true;
     ui.dropBody.hidden = false;
+    ui.drop.classList.remove('live');
     ui.fps.hidden = true;
+    showStatus(READY);
     ui.camera.textContent = 'Use camera';
     ui.camera.setAttribute('aria-pressed', 'false');
   }
