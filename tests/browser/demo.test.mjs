@@ -26,7 +26,7 @@ const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--di
   '--disable-component-update', '--disable-sync',
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-let server, context, page, profile, tmp, origin;
+let server, context, page, profile, tmp, origin, firstResponse;
 const requests = [];      // every request the page made: {method, url, post}
 const consoleErrors = []; // console errors and uncaught exceptions
 
@@ -133,6 +133,18 @@ function hugePng(w, h) {
     chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
 }
 
+// The JPEG with an EXIF APP1 segment saying "displayed with orientation o".
+function withExifOrientation(jpeg, o) {
+  const tiff = Buffer.from([0x4d, 0x4d, 0, 42, 0, 0, 0, 8, // big-endian TIFF, IFD0 at 8
+    0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0]); // one entry: Orientation SHORT o
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0, body.length + 2]), body]);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
+const seenPixels = () => page.evaluate(() =>
+  Array.from(document.querySelector('#seen').getContext('2d').getImageData(0, 0, 32, 32).data).join(','));
+
 // ---- set-up ------------------------------------------------------------------
 
 before(async () => {
@@ -168,6 +180,9 @@ before(async () => {
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`console: ${m.text()}`));
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
   page.on('websocket', (ws) => requests.push({ method: 'WEBSOCKET', url: ws.url(), post: null }));
+  // Loaded here, so that any one test can run alone (--test-name-pattern).
+  firstResponse = await page.goto(server.url);
+  await page.waitForSelector('body[data-ready]', { timeout: 30000 });
 });
 
 after(async () => {
@@ -179,10 +194,8 @@ after(async () => {
 // ---- tests -------------------------------------------------------------------
 
 test('demo_should_load_under_its_csp_and_show_a_first_result', async () => {
-  const res = await page.goto(server.url);
-  assert.equal(res.status(), 200);
-  assert.match(res.headers()['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'/);
-  await page.waitForSelector('body[data-ready]', { timeout: 30000 });
+  assert.equal(firstResponse.status(), 200);
+  assert.match(firstResponse.headers()['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'/);
   assert.equal(await page.evaluate(() => typeof edgerun), 'object', 'the script tag defines the global edgerun');
   const r = await result();
   assert.equal(r.error, null);
@@ -264,6 +277,24 @@ test('demo_should_classify_dropped_and_pasted_images', async () => {
     assert.equal(r.error, null, `${how}: ${r.error}`);
     assert.equal(r.label, row.pred.resnet20, `${how} of ${row.path}`);
     assert.equal(await page.evaluate(() => document.querySelector('#drop').classList.contains('dragging')), false);
+  }
+});
+
+test('demo_should_show_the_stored_pixels_the_model_sees_even_when_exif_rotates_them', async () => {
+  // The module ignores EXIF orientation; the browser applies it. The preview
+  // must show what the module classified, i.e. the same for every variant.
+  const row = readReference()[7];
+  const jpeg = fs.readFileSync(path.join(DATA, row.path));
+  const plain = await upload(path.join(DATA, row.path));
+  const want = await seenPixels();
+  assert.notEqual(want, new Array(4096).fill(0).join(','), 'the preview was drawn');
+  for (const o of [3, 6, 8]) {
+    const file = path.join(tmp, `exif${o}-${path.basename(row.path)}`);
+    fs.writeFileSync(file, withExifOrientation(jpeg, o));
+    const r = await upload(file);
+    assert.equal(r.error, null, `orientation ${o}: ${r.error}`);
+    assert.ok((await seenPixels()) === want, `orientation ${o}: the preview is not the stored pixels`);
+    assert.equal(r.label, plain.label, `orientation ${o} changes nothing for the module`);
   }
 });
 
