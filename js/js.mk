@@ -7,3 +7,8 @@ shim: $(SHIM)
 
 $(SHIM) &: js/edgerun.js js/build.mjs package.json node_modules/.package-lock.json
 	node js/build.mjs $(WEB)
+
+# The shim's own tests alone (`make test` runs every node test together).
+test-shim: deps-test shim fixtures
+	node --test tests/js/shim*.test.mjs
+.PHONY: test-shim

@@ -583,16 +583,23 @@ describe('run() on the classifier fixture', () => {
     });
 
     test('memory does not grow over 200 runs after warm-up', async () => {
+        // A 1 MB request among them, so that a leaked request or image buffer
+        // outgrows any spare room in the module's memory within the 200 runs.
+        const r = rng(5);
+        const big = png(512, 512, Buffer.from(Array.from({ length: 512 * 512 * 3 }, () => Math.floor(r() * 256))));
         const jpeg = existsSync(jpegs[1]) ? readFileSync(jpegs[1]) : png32;
-        const requests = [{ input: jpeg.toString('base64') }, { input: png32 }, { type: 'tensor', input: new Array(3072).fill(0.5) },
-            '{"broken', { input: png(10000, 10000, null) }];
-        const warm = async () => {
-            for (const q of requests) await m.run(q).catch(() => {});
+        const requests = [[{ input: big.toString('base64'), crop: true }], [{ input: jpeg }],
+            [{ type: 'tensor', input: new Array(3072).fill(0.5) }], ['{"broken', 'E_JSON'], [{ input: png(10000, 10000, null) }, 'E_LIMIT']];
+        const cycle = async () => {
+            for (const [q, code] of requests) {
+                if (code) await rejects(m.run(q), code);
+                else checkClassifier(await m.run(q));
+            }
             await m.runTensors({ input: { data: new Float32Array(3072) } });
         };
-        for (let i = 0; i < 5; i++) await warm();
+        for (let i = 0; i < 5; i++) await cycle();
         const bytes = m.memoryBytes;
-        for (let i = 0; i < 40; i++) await warm(); // 200 run() and 40 runTensors() calls
+        for (let i = 0; i < 40; i++) await cycle(); // 200 run() and 40 runTensors() calls
         assert.equal(m.memoryBytes, bytes);
     });
 
