@@ -26,6 +26,7 @@
   const CAMERA_GRAB_SHORT_SIDE = 128;      // frames are scaled to this before encoding; the module crops and resizes
   const CHART_ROW = 26;                    // px per bar of the chart
   const READY = 'Ready. Choose, drop or paste an image, pick a sample, or use the camera.';
+  const CAMERA_ON = 'Classifying the camera picture inside the square, several times a second.';
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -113,7 +114,7 @@
     const detail = err && err.code ? `${err.code}: ${err.message}` : String(err && err.message || err);
     switch (err && err.code) {
       case 'E_DECODE':
-        return `${what} is not an image the model can read (JPEG, PNG, BMP, GIF or TGA). ${detail}`;
+        return `Could not read ${what} as an image. ${detail}`;
       case 'E_LIMIT':
         return `${what} is too large to classify here. ${detail}`;
       case 'E_MEMORY':
@@ -194,7 +195,7 @@
     if (!state.labels) buildChart(model.info.labels || model.info.outputs.map((_, i) => String(i)));
     describeModel(name, model);
     clearError();
-    showStatus(READY);
+    showStatus(state.camera ? CAMERA_ON : READY);
     // The camera loop picks the new model up on its next frame by itself.
     if (!state.camera && state.current) await submit(state.current);
   }
@@ -231,6 +232,8 @@
       res = await model.run({ type: 'image', input: job.base64, crop: true });
     } catch (err) {
       ui.result.setAttribute('aria-busy', 'false');
+      // A trapped module is disposed by the shim: load it afresh next time.
+      if (err && (err.code === 'E_MODULE' || err.code === 'E_DISPOSED')) state.loading.delete(name);
       if (seq !== lastSeq) return;
       if (job.kind === 'camera') stopCamera();
       showError(runErrorText(err, job));
@@ -596,7 +599,7 @@
     ui.fps.textContent = 'starting…';
     ui.camera.textContent = 'Stop camera';
     ui.camera.setAttribute('aria-pressed', 'true');
-    showStatus('Classifying the camera picture inside the square, several times a second.');
+    showStatus(CAMERA_ON);
     placeGuide();
     cameraLoop(cam);
   }

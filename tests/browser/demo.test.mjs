@@ -60,7 +60,7 @@ function pickUploads(ref) {
   const picked = [];
   for (const cls of CLASSES) {
     const rows = ref.filter((r) => r.label === cls);
-    const wrong = rows.find((r) => r.pred.resnet20 !== cls);
+    const wrong = rows.slice(2).find((r) => r.pred.resnet20 !== cls);
     picked.push(rows[0], rows[1], wrong);
   }
   return picked;
@@ -308,7 +308,7 @@ test('demo_should_show_an_error_for_bad_files_and_keep_working', async () => {
   fs.writeFileSync(big, '');
   fs.truncateSync(big, 60e6); // over the page's 50 MB guard; sparse, so cheap
 
-  const cases = [[text, /notes\.txt.*not an image.*E_DECODE/], [huge, /huge\.png.*too large.*E_LIMIT/],
+  const cases = [[text, /notes\.txt.*as an image.*E_DECODE/], [huge, /huge\.png.*too large.*E_LIMIT/],
     [big, /big\.jpg.*60\.00 MB/]];
   for (const [file, message] of cases) {
     const before = await result();
