@@ -65,9 +65,10 @@
     return `${(n / 1e6).toFixed(2)} MB`;
   }
 
+  // Browser and module clocks tick in 0.1 ms steps, so no finer digits.
   function formatMs(ms) {
     if (!Number.isFinite(ms)) return '–';
-    if (ms < 10) return `${ms.toFixed(2)} ms`;
+    if (ms < 0.05) return '<0.1 ms';
     if (ms < 100) return `${ms.toFixed(1)} ms`;
     return `${Math.round(ms)} ms`;
   }
