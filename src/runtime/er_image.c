@@ -1,0 +1,76 @@
+/* er_image.c - image decoding with stb_image, behind a pixel limit.
+
+   The one translation unit that compiles stb_image. Only the formats the
+   protocol promises are compiled in (each costs wasm bytes), allocation goes
+   through er_mem_* (fault injection, leak accounting), and the header is
+   read before anything else so that a 100,000 x 100,000 PNG of a few KB is
+   refused before it can ask for 40 GB. */
+#include "er_runtime.h"
+
+#include <limits.h>
+#include <string.h>
+
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_TGA
+#define STBI_MALLOC(n) er_mem_alloc(n)
+#define STBI_REALLOC(p, n) er_mem_realloc(p, n)
+#define STBI_FREE(p) er_mem_free(p)
+#ifdef __wasm__
+/* stb's asserts guard its own invariants, not input; where one could still
+   fire, stopping the instance is safer than reading out of bounds, and a trap
+   does not pull fprintf into the module as assert() would. */
+#define STBI_ASSERT(x) ((x) ? (void)0 : __builtin_trap())
+#endif
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb_image.h>
+
+/* Map a failed stb call to E_MEMORY or to E_DECODE with stb's reason. */
+static er_code decode_failure(er_error *err, const char *doing, const char *problem)
+{
+    const char *reason = stbi_failure_reason();
+    if (reason && strcmp(reason, "outofmem") == 0)
+        return er_fail(err, ER_E_MEMORY, "out of memory while %s the image", doing);
+    return er_fail(err, ER_E_DECODE, "%s (stb_image: %s)", problem, reason ? reason : "unknown error");
+}
+
+er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er_image *img,
+                        er_error *err)
+{
+    memset(img, 0, sizeof *img);
+    if (len == 0) return er_fail(err, ER_E_DECODE, "the image is empty (0 bytes)");
+    if (len > INT_MAX) return er_fail(err, ER_E_LIMIT, "the image is %zu bytes; at most %d are supported", len, INT_MAX);
+    int w, h, n;
+    if (!stbi_info_from_memory(data, (int)len, &w, &h, &n)) return decode_failure(err, "reading the header of", "not a decodable JPEG, PNG, BMP, GIF or TGA image");
+    if (w <= 0 || h <= 0) return er_fail(err, ER_E_DECODE, "the image header gives an empty size %dx%d", w, h);
+    uint64_t pixels = (uint64_t)w * (uint64_t)h;
+    if (pixels > max_pixels)
+        return er_fail(err, ER_E_LIMIT, "the image is %dx%d = %llu pixels, over the limit of %llu", w, h,
+                       (unsigned long long)pixels, (unsigned long long)max_pixels);
+
+    int dw, dh, dn;
+    uint8_t *pixels_out = stbi_load_from_memory(data, (int)len, &dw, &dh, &dn, 0);
+    if (!pixels_out) return decode_failure(err, "decoding", "the image data is corrupt or unsupported");
+    /* The decoder must agree with the header it was judged by. */
+    if (dw != w || dh != h || dn < 1 || dn > 4) {
+        stbi_image_free(pixels_out);
+        return er_fail(err, ER_E_DECODE, "the image decodes to %dx%dx%d, not the %dx%d of its header", dw, dh, dn, w, h);
+    }
+    img->width = dw;
+    img->height = dh;
+    img->channels = dn;
+    img->pixels = pixels_out;
+    return ER_OK;
+}
+
+void er_image_free(er_image *img)
+{
+    if (!img) return;
+    stbi_image_free(img->pixels);
+    memset(img, 0, sizeof *img);
+}
