@@ -28,9 +28,10 @@
               the native tests check against __scalar under the sanitizers.
 
    PARAMETER STRUCTS
-     Each struct is declared from a field list (ER_<NAME>_FIELDS) so that the
-     compiler can print any struct back as a C99 designated initializer
-     without a hand-written printer per struct. Field kinds:
+     Each struct is declared from a field list ER_<NAME>_FIELDS(X, T), whose
+     entries are X(T, kind, name), so that the compiler can print any struct
+     back as a C99 designated initializer without a hand-written printer per
+     struct (T is the struct type, for offsetof). Field kinds:
        I  int32_t     IA int32_t[ER_MAX_RANK]
        F  float       FA float[ER_MAX_RANK]
        L  int64_t
@@ -100,95 +101,95 @@ typedef enum er_act {
 
 /* ---- parameter structs ------------------------------------------------- */
 
-#define ER_DECLARE_FIELD(kind, name) ER_DECLARE_FIELD_##kind(name)
+#define ER_DECLARE_FIELD(T, kind, name) ER_DECLARE_FIELD_##kind(name)
 #define ER_DECLARE_FIELD_I(name) int32_t name;
 #define ER_DECLARE_FIELD_L(name) int64_t name;
 #define ER_DECLARE_FIELD_F(name) float name;
 #define ER_DECLARE_FIELD_IA(name) int32_t name[ER_MAX_RANK];
 #define ER_DECLARE_FIELD_FA(name) float name[ER_MAX_RANK];
-#define ER_DECLARE_PARAMS(type, FIELDS) typedef struct type { FIELDS(ER_DECLARE_FIELD) } type;
+#define ER_DECLARE_PARAMS(type, FIELDS) typedef struct type { FIELDS(ER_DECLARE_FIELD, type) } type;
 
 /* Plain byte copy. */
-#define ER_COPY_FIELDS(X) X(I, n_bytes)
+#define ER_COPY_FIELDS(X, T) X(T, I, n_bytes)
 ER_DECLARE_PARAMS(er_copy_params, ER_COPY_FIELDS)
 
 /* y[i0..] at y_offset + sum(i_k * y_strides[k]) = x at x_offset + sum(i_k * x_strides[k]),
    for every index of `dims`. Strides are in elements and may be 0 (broadcast) or
    negative (reversed slices). Covers Transpose, Slice, Expand, Tile, Concat,
    Split, DepthToSpace and SpaceToDepth. */
-#define ER_STRIDED_FIELDS(X) \
-    X(I, rank) X(IA, dims) X(I, x_offset) X(IA, x_strides) X(I, y_offset) X(IA, y_strides)
+#define ER_STRIDED_FIELDS(X, T) \
+    X(T, I, rank) X(T, IA, dims) X(T, I, x_offset) X(T, IA, x_strides) X(T, I, y_offset) X(T, IA, y_strides)
 ER_DECLARE_PARAMS(er_strided_params, ER_STRIDED_FIELDS)
 
 /* Gather along one axis: x viewed as [outer, axis_len, inner], indices of
    n_idx elements (int64 if idx_i64 else int32), y as [outer, n_idx, inner].
    Negative indices count from the end; out-of-range ones yield zeros. */
-#define ER_GATHER_FIELDS(X) X(I, outer) X(I, axis_len) X(I, n_idx) X(I, inner) X(I, idx_i64)
+#define ER_GATHER_FIELDS(X, T) X(T, I, outer) X(T, I, axis_len) X(T, I, n_idx) X(T, I, inner) X(T, I, idx_i64)
 ER_DECLARE_PARAMS(er_gather_params, ER_GATHER_FIELDS)
 
 /* Pad: y_dims = x_dims + begin + end; begin/end may be negative (cropping).
    mode 0 constant (value_bits holds the element's bit pattern), 1 reflect, 2 edge. */
-#define ER_PAD_FIELDS(X) \
-    X(I, rank) X(IA, x_dims) X(IA, y_dims) X(IA, begin) X(I, mode) X(L, value_bits)
+#define ER_PAD_FIELDS(X, T) \
+    X(T, I, rank) X(T, IA, x_dims) X(T, IA, y_dims) X(T, IA, begin) X(T, I, mode) X(T, L, value_bits)
 ER_DECLARE_PARAMS(er_pad_params, ER_PAD_FIELDS)
 enum { ER_PAD_CONSTANT = 0, ER_PAD_REFLECT = 1, ER_PAD_EDGE = 2 };
 
 /* Cast between any two ER_DTYPE codes. */
-#define ER_CAST_FIELDS(X) X(I, n) X(I, from) X(I, to)
+#define ER_CAST_FIELDS(X, T) X(T, I, n) X(T, I, from) X(T, I, to)
 ER_DECLARE_PARAMS(er_cast_params, ER_CAST_FIELDS)
 
 /* Fill n elements with value_bits (the element's bit pattern), elem_size bytes each. */
-#define ER_FILL_FIELDS(X) X(I, n) X(I, elem_size) X(L, value_bits)
+#define ER_FILL_FIELDS(X, T) X(T, I, n) X(T, I, elem_size) X(T, L, value_bits)
 ER_DECLARE_PARAMS(er_fill_params, ER_FILL_FIELDS)
 
 /* Element-wise unary float op over n elements; alpha/beta as the op defines. */
-#define ER_UNARY_FIELDS(X) X(I, n) X(F, alpha) X(F, beta)
+#define ER_UNARY_FIELDS(X, T) X(T, I, n) X(T, F, alpha) X(T, F, beta)
 ER_DECLARE_PARAMS(er_unary_params, ER_UNARY_FIELDS)
 
 /* Broadcasting binary op: y is dense with `dims`; a and b are read at
    sum(i_k * a_strides[k]) (strides 0 where broadcast). The compiler merges
    dimensions first so that common cases reach the kernel as rank 1 or 2. */
-#define ER_BINARY_FIELDS(X) X(I, rank) X(IA, dims) X(IA, a_strides) X(IA, b_strides)
+#define ER_BINARY_FIELDS(X, T) X(T, I, rank) X(T, IA, dims) X(T, IA, a_strides) X(T, IA, b_strides)
 ER_DECLARE_PARAMS(er_binary_params, ER_BINARY_FIELDS)
 
 /* Convolution over nsp (1..3) spatial dimensions, NC[D]HW, W as ONNX [Cout, Cin/group, k...].
    Epilogue: y = act(conv + bias[c] + residual[n,c,...]). */
-#define ER_CONV_FIELDS(X) \
-    X(I, nsp) X(I, n) X(I, c_in) X(I, c_out) X(I, group) \
-    X(IA, x_dims) X(IA, y_dims) X(IA, k) X(IA, stride) X(IA, dilation) X(IA, pad) \
-    X(I, act) X(F, alpha) X(F, beta)
+#define ER_CONV_FIELDS(X, T) \
+    X(T, I, nsp) X(T, I, n) X(T, I, c_in) X(T, I, c_out) X(T, I, group) \
+    X(T, IA, x_dims) X(T, IA, y_dims) X(T, IA, k) X(T, IA, stride) X(T, IA, dilation) X(T, IA, pad) \
+    X(T, I, act) X(T, F, alpha) X(T, F, beta)
 ER_DECLARE_PARAMS(er_conv_params, ER_CONV_FIELDS)
 
 /* ConvTranspose: x [n, c_in, x_dims], W [c_in, c_out/group, k...], y [n, c_out, y_dims];
    pad holds the begin pads (output cropping). */
-#define ER_CONVT_FIELDS(X) \
-    X(I, nsp) X(I, n) X(I, c_in) X(I, c_out) X(I, group) \
-    X(IA, x_dims) X(IA, y_dims) X(IA, k) X(IA, stride) X(IA, dilation) X(IA, pad)
+#define ER_CONVT_FIELDS(X, T) \
+    X(T, I, nsp) X(T, I, n) X(T, I, c_in) X(T, I, c_out) X(T, I, group) \
+    X(T, IA, x_dims) X(T, IA, y_dims) X(T, IA, k) X(T, IA, stride) X(T, IA, dilation) X(T, IA, pad)
 ER_DECLARE_PARAMS(er_convt_params, ER_CONVT_FIELDS)
 
 /* Pooling over nsp spatial dims of `planes` = N*C planes. pad = begin pads; a
    window is clipped to [-pad, x + pad_end) when count_include_pad, else to [0, x). */
-#define ER_POOL_FIELDS(X) \
-    X(I, nsp) X(I, planes) X(IA, x_dims) X(IA, y_dims) X(IA, k) X(IA, stride) \
-    X(IA, dilation) X(IA, pad) X(IA, pad_end) X(I, count_include_pad)
+#define ER_POOL_FIELDS(X, T) \
+    X(T, I, nsp) X(T, I, planes) X(T, IA, x_dims) X(T, IA, y_dims) X(T, IA, k) X(T, IA, stride) \
+    X(T, IA, dilation) X(T, IA, pad) X(T, IA, pad_end) X(T, I, count_include_pad)
 ER_DECLARE_PARAMS(er_pool_params, ER_POOL_FIELDS)
 
 /* Reductions over [planes, size] (global pools) and general reductions:
    y has `rank` dims `y_dims` (keepdims form); each output sums over `r_dims`
    (1 where kept) reading x with x_strides. */
-#define ER_GPOOL_FIELDS(X) X(I, planes) X(I, size)
+#define ER_GPOOL_FIELDS(X, T) X(T, I, planes) X(T, I, size)
 ER_DECLARE_PARAMS(er_gpool_params, ER_GPOOL_FIELDS)
-#define ER_REDUCE_FIELDS(X) X(I, rank) X(IA, y_dims) X(IA, r_dims) X(IA, x_strides)
+#define ER_REDUCE_FIELDS(X, T) X(T, I, rank) X(T, IA, y_dims) X(T, IA, r_dims) X(T, IA, x_strides)
 ER_DECLARE_PARAMS(er_reduce_params, ER_REDUCE_FIELDS)
 
 /* Softmax family over x viewed as [outer, axis_len, inner]. */
-#define ER_SOFTMAX_FIELDS(X) X(I, outer) X(I, axis_len) X(I, inner)
+#define ER_SOFTMAX_FIELDS(X, T) X(T, I, outer) X(T, I, axis_len) X(T, I, inner)
 ER_DECLARE_PARAMS(er_softmax_params, ER_SOFTMAX_FIELDS)
 
 /* Per-channel normalizations over x viewed as [n, c, inner]. */
-#define ER_NORM_FIELDS(X) X(I, n) X(I, c) X(I, inner) X(F, epsilon)
+#define ER_NORM_FIELDS(X, T) X(T, I, n) X(T, I, c) X(T, I, inner) X(T, F, epsilon)
 ER_DECLARE_PARAMS(er_norm_params, ER_NORM_FIELDS)
-#define ER_LRN_FIELDS(X) X(I, n) X(I, c) X(I, inner) X(I, size) X(F, alpha) X(F, beta) X(F, bias)
+#define ER_LRN_FIELDS(X, T) X(T, I, n) X(T, I, c) X(T, I, inner) X(T, I, size) X(T, F, alpha) X(T, F, beta) X(T, F, bias)
 ER_DECLARE_PARAMS(er_lrn_params, ER_LRN_FIELDS)
 
 /* Matrix product, batched with broadcasting:
@@ -197,11 +198,11 @@ ER_DECLARE_PARAMS(er_lrn_params, ER_LRN_FIELDS)
    over k and b_cs over n), so transposes are only strides. C (may be NULL) is
    read at m*c_rs + n*c_cs (strides 0 broadcast). Batches: batch_rank dims
    with per-operand strides. y is dense [batch..., M, N]. */
-#define ER_GEMM_FIELDS(X) \
-    X(I, m) X(I, n) X(I, k) X(I, a_rs) X(I, a_cs) X(I, b_rs) X(I, b_cs) \
-    X(I, c_rs) X(I, c_cs) X(F, alpha) X(F, beta) \
-    X(I, batch_rank) X(IA, batch_dims) X(IA, a_bstrides) X(IA, b_bstrides) \
-    X(I, act) X(F, act_alpha) X(F, act_beta)
+#define ER_GEMM_FIELDS(X, T) \
+    X(T, I, m) X(T, I, n) X(T, I, k) X(T, I, a_rs) X(T, I, a_cs) X(T, I, b_rs) X(T, I, b_cs) \
+    X(T, I, c_rs) X(T, I, c_cs) X(T, F, alpha) X(T, F, beta) \
+    X(T, I, batch_rank) X(T, IA, batch_dims) X(T, IA, a_bstrides) X(T, IA, b_bstrides) \
+    X(T, I, act) X(T, F, act_alpha) X(T, F, act_beta)
 ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 
 /* One separable resampling pass along one axis of x viewed as
@@ -210,7 +211,7 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
    with idx < 0 reading `fill` (extrapolation). idx/w are tables built by
    er_resample_table (below), at compile time for ONNX Resize and at run time
    for image pre-processing. */
-#define ER_RESAMPLE_FIELDS(X) X(I, outer) X(I, in_len) X(I, out_len) X(I, inner) X(I, taps) X(F, fill)
+#define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
 /* ---- kernels ----------------------------------------------------------- */

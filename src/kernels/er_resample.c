@@ -69,12 +69,13 @@ static double source_coord(const er_resample_spec *s, int32_t j)
         double offset = in / 2.0 * (1.0 - adjustment);
         return offset + (j + 0.5) / s->scale - 0.5;
     }
-    case ER_COORD_PYTORCH_HALF_PIXEL: return s->out_len > 1 ? (j + 0.5) / s->scale - 0.5 : -0.5;
-    case ER_COORD_ALIGN_CORNERS: return s->out_len > 1 ? j * (in - 1.0) / (s->out_len - 1.0) : 0.0;
+    /* As in the ONNX reference, these use the unrounded output length scale * in. */
+    case ER_COORD_PYTORCH_HALF_PIXEL: return out_f != 1.0 ? (j + 0.5) / s->scale - 0.5 : -0.5;
+    case ER_COORD_ALIGN_CORNERS: return out_f != 1.0 ? j * (in - 1.0) / (out_f - 1.0) : 0.0;
     case ER_COORD_ASYMMETRIC: return j / s->scale;
     case ER_COORD_TF_CROP_AND_RESIZE:
-        if (s->out_len > 1)
-            x = j * (s->roi_end - s->roi_start) * (in - 1.0) / (s->out_len - 1.0);
+        if (out_f != 1.0)
+            x = j * (s->roi_end - s->roi_start) * (in - 1.0) / (out_f - 1.0);
         else
             x = (s->roi_end - s->roi_start) * (in - 1.0) / 2.0;
         x += s->roi_start * (in - 1.0);

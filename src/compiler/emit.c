@@ -1,0 +1,515 @@
+/* emit.c - the generated C: deterministic, C99, warning-free, commented node by node.
+
+   Layout of the C file:
+     header comment (generator, source, hash, opset, shapes, sizes)
+     constants  static const arrays, in order of first use
+     buffers    static arrays filled at initialisation (LAZY), the arena
+     metadata   er_model (er_model.h): inputs, outputs, labels, norm
+     er_model_run: one block per ONNX node (or fused group), each opening
+                with a comment naming the node, then its kernel calls with
+                their parameter structs as constants. */
+#include "emit.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+/* ---- text helpers ---- */
+
+/* Write s inside a C comment: nothing that could end the comment or confuse a reader. */
+static void put_comment_text(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (p[0] == '*' && p[1] == '/') fputs("*\\", f);
+        else if (*p < 0x20 || *p >= 0x7f) fputc('?', f);
+        else fputc(*p, f);
+    }
+}
+
+/* Write s as a C string literal. '?' is escaped so no trigraph can form. */
+static void put_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '?') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f) fprintf(f, "\\%03o", *p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* A literal for v: exact (round-trips), valid C99 ("1.0f", never "1f"). */
+static int fmt_float(char *buf, size_t n, double v, int is_double)
+{
+    if (isnan(v)) return snprintf(buf, n, "NAN");
+    if (isinf(v)) return snprintf(buf, n, "%sINFINITY", v < 0 ? "-" : "");
+    if (is_double) {
+        snprintf(buf, n, "%.17g", v);
+    } else {
+        /* The shorter of two precisions that still reads back as the same float. */
+        snprintf(buf, n, "%.7g", v);
+        if (strtof(buf, NULL) != (float)v) snprintf(buf, n, "%.9g", v);
+    }
+    if (!strpbrk(buf, ".eEn")) strcat(buf, ".0");
+    if (!is_double) strcat(buf, "f");
+    return (int)strlen(buf);
+}
+
+static int fmt_element(char *buf, size_t n, int32_t dtype, const void *p)
+{
+    switch (dtype) {
+    case ER_DTYPE_FLOAT: return fmt_float(buf, n, *(const float *)p, 0);
+    case ER_DTYPE_DOUBLE: return fmt_float(buf, n, *(const double *)p, 1);
+    case ER_DTYPE_INT8: return snprintf(buf, n, "%d", *(const int8_t *)p);
+    case ER_DTYPE_INT16: return snprintf(buf, n, "%d", *(const int16_t *)p);
+    case ER_DTYPE_INT32: {
+        int32_t v = *(const int32_t *)p;
+        return v == INT32_MIN ? snprintf(buf, n, "(-2147483647 - 1)") : snprintf(buf, n, "%" PRId32, v);
+    }
+    case ER_DTYPE_INT64: {
+        int64_t v = *(const int64_t *)p;
+        return v == INT64_MIN ? snprintf(buf, n, "(-INT64_C(9223372036854775807) - 1)")
+                              : snprintf(buf, n, "INT64_C(%" PRId64 ")", v);
+    }
+    case ER_DTYPE_UINT8: case ER_DTYPE_BOOL: return snprintf(buf, n, "%u", *(const uint8_t *)p);
+    case ER_DTYPE_UINT16: return snprintf(buf, n, "%u", *(const uint16_t *)p);
+    case ER_DTYPE_UINT32: return snprintf(buf, n, "%" PRIu32 "u", *(const uint32_t *)p);
+    case ER_DTYPE_UINT64: return snprintf(buf, n, "UINT64_C(%" PRIu64 ")", *(const uint64_t *)p);
+    default: return snprintf(buf, n, "0");
+    }
+}
+
+static void put_float(FILE *f, double v, int is_double)
+{
+    char buf[48];
+    fmt_float(buf, sizeof buf, v, is_double);
+    fputs(buf, f);
+}
+
+static void put_element(FILE *f, int32_t dtype, const void *p)
+{
+    char buf[48];
+    fmt_element(buf, sizeof buf, dtype, p);
+    fputs(buf, f);
+}
+
+static void put_dims(FILE *f, const er_tensor *t)
+{
+    char buf[200];
+    fputs(er_shape_str(t, buf, sizeof buf), f);
+}
+
+/* ---- node comments ---- */
+
+static const char *input_role(const er_node *n, int32_t i)
+{
+    static const char *const conv[] = {"X", "W", "B"}, *const gemm[] = {"A", "B", "C"},
+                             *const bn[] = {"X", "scale", "B", "mean", "var"};
+    switch (n->op) {
+    case ER_OP_Conv: case ER_OP_ConvTranspose: return i < 3 ? conv[i] : "in";
+    case ER_OP_Gemm: case ER_OP_MatMul: return i < 3 ? gemm[i] : "in";
+    case ER_OP_BatchNormalization: return i < 5 ? bn[i] : "in";
+    default: return i == 0 ? "X" : NULL;
+    }
+}
+
+/* Compact attribute values: "pads 1" when all equal, "pads [0,1,0,1]" otherwise. */
+static void put_attrs(FILE *f, const er_node *n)
+{
+    for (int32_t i = 0; i < n->n_attrs; i++) {
+        const onnx_attr *a = &n->attrs[i];
+        switch (a->type) {
+        case ONNX_ATTR_INT:
+            fputs(", ", f);
+            put_comment_text(f, a->name);
+            fprintf(f, " %lld", (long long)a->i);
+            break;
+        case ONNX_ATTR_FLOAT:
+            fputs(", ", f);
+            put_comment_text(f, a->name);
+            fprintf(f, " %g", (double)a->f);
+            break;
+        case ONNX_ATTR_INTS: {
+            int same = 1;
+            for (int32_t k = 1; k < a->n_ints; k++) same &= a->ints[k] == a->ints[0];
+            fputs(", ", f);
+            put_comment_text(f, a->name);
+            if (same && a->n_ints > 0 && strcmp(a->name, "kernel_shape") && strcmp(a->name, "perm") &&
+                strcmp(a->name, "axes")) {
+                fprintf(f, " %lld", (long long)a->ints[0]);
+                break;
+            }
+            fputs(" [", f);
+            for (int32_t k = 0; k < a->n_ints && k < 16; k++)
+                fprintf(f, "%s%lld", k ? "," : "", (long long)a->ints[k]);
+            fputs(a->n_ints > 16 ? ",...]" : "]", f);
+            break;
+        }
+        case ONNX_ATTR_STRING: {
+            char buf[64];
+            size_t len = a->s.len < sizeof buf - 1 ? a->s.len : sizeof buf - 1;
+            memcpy(buf, a->s.data, len);
+            buf[len] = 0;
+            fputs(", ", f);
+            put_comment_text(f, a->name);
+            fputs(" ", f);
+            put_comment_text(f, buf);
+            break;
+        }
+        default: break;
+        }
+    }
+}
+
+static void put_node_comment(FILE *f, const er_graph *g, const er_node *n)
+{
+    fputs("    /* ", f);
+    put_comment_text(f, n->op_type);
+    fputs(" \"", f);
+    put_comment_text(f, n->name);
+    fputs("\":", f);
+    for (int32_t i = 0; i < n->n_in; i++) {
+        const er_tensor *t = er_in(g, n, i);
+        if (!t) continue;
+        const char *role = input_role(n, i);
+        fputc(' ', f);
+        if (role) fputs(role, f);
+        put_dims(f, t);
+    }
+    if (n->residual >= 0) {
+        fputs(" R", f);
+        put_dims(f, er_t(g, n->residual));
+    }
+    fputs(" ->", f);
+    for (int32_t i = 0; i < n->n_out; i++) {
+        const er_tensor *t = er_out(g, n, i);
+        if (!t) continue;
+        fputs(i ? " Y" : " Y", f);
+        put_dims(f, t);
+    }
+    put_attrs(f, n);
+    if (n->fused) {
+        fputs(", fused ", f);
+        put_comment_text(f, n->fused);
+    }
+    fputs(" */\n", f);
+}
+
+/* ---- parameter structs ---- */
+
+static void put_params(FILE *f, const er_kernel_def *kd, const void *params)
+{
+    const unsigned char *base = params;
+    int first = 1;
+    fputs("{", f);
+    for (int32_t i = 0; i < kd->n_fields; i++) {
+        const er_field_desc *fd = &kd->fields[i];
+        const void *p = base + fd->offset;
+        int32_t iv;
+        int64_t lv;
+        float fv;
+        switch (fd->kind) {
+        case 'I':
+            memcpy(&iv, p, sizeof iv);
+            if (!iv) continue;
+            fprintf(f, "%s.%s = %" PRId32, first ? "" : ", ", fd->name, iv);
+            break;
+        case 'L':
+            memcpy(&lv, p, sizeof lv);
+            if (!lv) continue;
+            fprintf(f, "%s.%s = ", first ? "" : ", ", fd->name);
+            put_element(f, ER_DTYPE_INT64, &lv);
+            break;
+        case 'F':
+            memcpy(&fv, p, sizeof fv);
+            if (fv == 0.0f && !signbit(fv)) continue;
+            fprintf(f, "%s.%s = ", first ? "" : ", ", fd->name);
+            put_float(f, fv, 0);
+            break;
+        case 'i': case 'f': {
+            int32_t last = -1;
+            for (int32_t k = 0; k < ER_MAX_RANK; k++) {
+                if (fd->kind == 'i') memcpy(&iv, (const int32_t *)p + k, sizeof iv);
+                else memcpy(&fv, (const float *)p + k, sizeof fv);
+                if (fd->kind == 'i' ? iv != 0 : (fv != 0.0f || signbit(fv))) last = k;
+            }
+            if (last < 0) continue;
+            fprintf(f, "%s.%s = {", first ? "" : ", ", fd->name);
+            for (int32_t k = 0; k <= last; k++) {
+                if (k) fputs(", ", f);
+                if (fd->kind == 'i') {
+                    memcpy(&iv, (const int32_t *)p + k, sizeof iv);
+                    fprintf(f, "%" PRId32, iv);
+                } else {
+                    memcpy(&fv, (const float *)p + k, sizeof fv);
+                    put_float(f, fv, 0);
+                }
+            }
+            fputs("}", f);
+            break;
+        }
+        default: continue;
+        }
+        first = 0;
+    }
+    fputs(first ? "0}" : "}", f);
+}
+
+/* ---- arguments ---- */
+
+static void put_arg(FILE *f, const er_graph *g, int32_t id)
+{
+    if (id < 0) {
+        fputs("NULL", f);
+        return;
+    }
+    er_tensor *s = er_storage(g, er_t(g, id));
+    switch (s->store) {
+    case ER_STORE_CONST: fprintf(f, "er_w%d", s->symbol); break;
+    case ER_STORE_LAZY: fprintf(f, "er_l%d", s->symbol); break;
+    default: fprintf(f, "ER_A(%lld)", (long long)s->offset); break;
+    }
+}
+
+static void put_call(FILE *f, const er_graph *g, const er_call *c, const char *indent)
+{
+    const er_kernel_def *kd = &er_kernels[c->kernel];
+    fprintf(f, "%s{\n%s    static const %s p = ", indent, indent, kd->params_type);
+    put_params(f, kd, c->params);
+    fprintf(f, ";\n%s    %s(&p", indent, kd->name);
+    for (int32_t a = 0; a < c->n_args; a++) {
+        fputs(", ", f);
+        put_arg(f, g, c->args[a]);
+    }
+    fprintf(f, ");\n%s}\n", indent);
+}
+
+/* ---- the file ---- */
+
+static void put_const_array(FILE *f, const er_graph *g, er_tensor *s, int64_t *bytes)
+{
+    fputs("/* ", f);
+    put_comment_text(f, s->name);
+    fprintf(f, " %s", er_dtype_name(s->dtype));
+    put_dims(f, s);
+    fputs(" */\n", f);
+    int64_t n = s->count ? s->count : 1;
+    fprintf(f, "static const %s er_w%d[%lld] ER_ALIGNED = {", er_dtype_ctype(s->dtype), s->symbol, (long long)n);
+    size_t size = er_dtype_size(s->dtype);
+    const unsigned char *data = er_const_data((er_graph *)g, s);
+    if (!s->count) {
+        fputs("0};\n", f);
+        return;
+    }
+    int col = 1000;
+    char buf[48];
+    for (int64_t i = 0; i < s->count; i++) {
+        int len = fmt_element(buf, sizeof buf, s->dtype, data + (size_t)i * size);
+        if (col + len > 110) {
+            fputs("\n   ", f);
+            col = 3;
+        }
+        fputc(' ', f);
+        fputs(buf, f);
+        if (i + 1 < s->count) fputc(',', f);
+        col += len + 2;
+    }
+    fputs("\n};\n", f);
+    *bytes += s->count * (int64_t)size;
+}
+
+static void put_io(FILE *f, const er_graph *g, const int32_t *ids, int32_t n, const char *what)
+{
+    fprintf(f, "static const er_model_io er_%s[%d] = {\n", what, n ? n : 1);
+    for (int32_t i = 0; i < n; i++) {
+        er_tensor *t = er_t(g, ids[i]);
+        er_tensor *s = er_storage(g, t);
+        fputs("    {.name = ", f);
+        put_string(f, t->name);
+        fprintf(f, ", .dtype = %d, .rank = %d, .dims = {", t->dtype, t->rank);
+        for (int32_t k = 0; k < t->rank; k++) fprintf(f, "%s%lld", k ? ", " : "", (long long)t->dims[k]);
+        if (!t->rank) fputs("0", f);
+        fprintf(f, "}, .count = %lld, .bytes = %lld, .data = ER_A(%lld)},\n", (long long)t->count,
+                (long long)(t->count * (int64_t)er_dtype_size(t->dtype)), (long long)s->offset);
+    }
+    if (!n) fputs("    {.name = \"\"},\n", f);
+    fputs("};\n", f);
+}
+
+static char *guard_name(er_pool *pool, const char *name)
+{
+    char *s = er_strdup(pool, name);
+    if (!s) return NULL;
+    for (char *c = s; *c; c++) {
+        if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
+        else if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) *c = '_';
+    }
+    return s;
+}
+
+int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    /* Number the static arrays in order of first use, so the file is stable. */
+    int32_t n_const = 0, n_lazy = 0;
+    for (int32_t i = 0; i < g->calls.count; i++) {
+        er_call *c = g->calls.items[i];
+        for (int32_t a = 0; a < c->n_args; a++) {
+            if (c->args[a] < 0) continue;
+            er_tensor *s = er_storage(g, er_t(g, c->args[a]));
+            if (s->symbol >= 0) continue;
+            if (s->store == ER_STORE_CONST) s->symbol = n_const++;
+            else if (s->store == ER_STORE_LAZY) s->symbol = n_lazy++;
+        }
+    }
+    int32_t n_nodes = 0;
+    for (int32_t i = 0; i < g->nodes.count; i++) n_nodes += !er_n(g, i)->dead;
+
+    char *guard = guard_name(g->pool, o->name);
+    if (!guard) return -1;
+
+    /* Header comment. */
+    fprintf(f, "/* ");
+    put_comment_text(f, o->name);
+    fprintf(f, " - generated by %s. Do not edit: regenerate instead.\n", ER_GENERATOR);
+    fputs("   source: ", f);
+    put_comment_text(f, o->source);
+    fprintf(f, "\n   sha256: %s\n   opset %lld, producer ", o->sha256, (long long)g->opset);
+    put_comment_text(f, g->producer && g->producer[0] ? g->producer : "unknown");
+    fputs("\n   inputs:", f);
+    for (int32_t i = 0; i < g->n_inputs; i++) {
+        er_tensor *t = er_t(g, g->inputs[i]);
+        fputs(" ", f);
+        put_comment_text(f, t->name);
+        fprintf(f, " %s", er_dtype_name(t->dtype));
+        put_dims(f, t);
+    }
+    fputs("\n   outputs:", f);
+    for (int32_t i = 0; i < g->n_outputs; i++) {
+        er_tensor *t = er_t(g, g->outputs[i]);
+        fputs(" ", f);
+        put_comment_text(f, t->name);
+        fprintf(f, " %s", er_dtype_name(t->dtype));
+        put_dims(f, t);
+    }
+    int32_t n_run = 0;
+    for (int32_t i = 0; i < g->calls.count; i++) n_run += !((er_call *)g->calls.items[i])->init;
+    fprintf(f, "\n   %d nodes left after folding %d and fusing %d; %d kernel calls per run; arena %lld bytes */\n",
+            n_nodes, g->n_folded, g->n_fused, n_run, (long long)o->arena_bytes);
+    fputs("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n#include \"er_kernels.h\"\n"
+          "#include \"er_model.h\"\n",
+          f);
+    fputs("#include ", f);
+    put_string(f, o->header_file);
+    fputs("\n\n#if defined(__GNUC__)\n#define ER_ALIGNED __attribute__((aligned(64)))\n#else\n#define ER_ALIGNED\n"
+          "#endif\n\n",
+          f);
+
+    /* Constants. */
+    fputs("/* ---- constants ---- */\n\n", f);
+    for (int32_t k = 0; k < n_const; k++)
+        for (int32_t i = 0; i < g->tensors.count; i++) {
+            er_tensor *s = er_t(g, i);
+            if (s->store == ER_STORE_CONST && s->symbol == k) put_const_array(f, g, s, &stats->weight_bytes);
+        }
+    fputs("\n/* ---- buffers ---- */\n\n", f);
+    for (int32_t k = 0; k < n_lazy; k++)
+        for (int32_t i = 0; i < g->tensors.count; i++) {
+            er_tensor *s = er_t(g, i);
+            if (s->store != ER_STORE_LAZY || s->symbol != k) continue;
+            fputs("/* ", f);
+            put_comment_text(f, s->name);
+            fputs(", computed at initialisation */\n", f);
+            fprintf(f, "static %s er_l%d[%lld] ER_ALIGNED;\n", er_dtype_ctype(s->dtype), k,
+                    (long long)(s->count ? s->count : 1));
+            stats->lazy_bytes += s->count * (int64_t)er_dtype_size(s->dtype);
+        }
+    fprintf(f, "/* Activations, inputs, outputs and scratch, laid out by liveness. */\n"
+               "static unsigned char er_arena[%lld] ER_ALIGNED;\n#define ER_A(offset) ((void *)(er_arena + (offset)))\n\n",
+            (long long)(o->arena_bytes ? o->arena_bytes : 64));
+
+    /* Metadata. */
+    fputs("/* ---- metadata ---- */\n\n", f);
+    put_io(f, g, g->inputs, g->n_inputs, "inputs");
+    put_io(f, g, g->outputs, g->n_outputs, "outputs");
+    if (o->n_labels) {
+        fprintf(f, "static const char *const er_labels[%d] = {\n", o->n_labels);
+        for (int32_t i = 0; i < o->n_labels; i++) {
+            fputs("    ", f);
+            put_string(f, o->labels[i]);
+            fputs(",\n", f);
+        }
+        fputs("};\n", f);
+    }
+    fputs("const er_model_info er_model = {\n    .abi_version = ER_MODEL_ABI_VERSION,\n    .name = ", f);
+    put_string(f, o->name);
+    fputs(",\n    .generator = ", f);
+    put_string(f, ER_GENERATOR);
+    fputs(",\n    .source_sha256 = ", f);
+    put_string(f, o->sha256);
+    fprintf(f, ",\n    .opset = %lld,\n    .n_inputs = %d,\n    .inputs = er_inputs,\n    .n_outputs = %d,\n"
+               "    .outputs = er_outputs,\n",
+            (long long)g->opset, g->n_inputs, g->n_outputs);
+    if (o->n_labels) fprintf(f, "    .n_labels = %d,\n    .labels = er_labels,\n", o->n_labels);
+    if (o->has_norm) {
+        fputs("    .has_norm = 1,\n    .norm = {", f);
+        for (int i = 0; i < 6; i++) {
+            if (i) fputs(", ", f);
+            put_float(f, o->norm[i], 0);
+        }
+        fputs("},\n", f);
+    }
+    fprintf(f, "    .arena_bytes = %lld,\n    .weight_bytes = %lld,\n};\n\n", (long long)o->arena_bytes,
+            (long long)stats->weight_bytes);
+
+    /* Initialisation. */
+    fputs("/* Fills the buffers computed once, before the first run. */\nstatic void er_model_init(void)\n{\n", f);
+    for (int32_t i = 0; i < g->calls.count; i++) {
+        er_call *c = g->calls.items[i];
+        if (c->init) put_call(f, g, c, "    ");
+    }
+    fputs("}\n\n", f);
+
+    /* The run function, node by node. */
+    fputs("void er_model_run(void)\n{\n    static int initialised;\n    if (!initialised) {\n"
+          "        er_model_init();\n        initialised = 1;\n    }\n",
+          f);
+    int32_t last_node = -2;
+    for (int32_t i = 0; i < g->calls.count; i++) {
+        er_call *c = g->calls.items[i];
+        if (c->init) continue;
+        if (c->node != last_node) {
+            fputs("\n", f);
+            if (c->node >= 0) {
+                put_node_comment(f, g, er_n(g, c->node));
+            } else {
+                fputs("    /* copy to the graph output */\n", f);
+            }
+            last_node = c->node;
+        }
+        put_call(f, g, c, "    ");
+        stats->n_calls++;
+    }
+    fputs("}\n", f);
+
+    /* Header. */
+    fprintf(h, "/* ");
+    put_comment_text(h, o->header_file);
+    fprintf(h, " - generated by %s from ", ER_GENERATOR);
+    put_comment_text(h, o->source);
+    fputs(".\n   The model implements er_model.h: er_model describes its inputs and outputs,\n"
+          "   er_model_run() computes. Sizes below are compile-time constants for C callers. */\n",
+          h);
+    fprintf(h, "#ifndef ER_MODEL_%s_H\n#define ER_MODEL_%s_H\n\n#include \"er_model.h\"\n\n", guard, guard);
+    fprintf(h, "#define %s_N_INPUTS %d\n#define %s_N_OUTPUTS %d\n", guard, g->n_inputs, guard, g->n_outputs);
+    for (int32_t i = 0; i < g->n_inputs; i++)
+        fprintf(h, "#define %s_INPUT%d_COUNT %lld\n", guard, i, (long long)er_t(g, g->inputs[i])->count);
+    for (int32_t i = 0; i < g->n_outputs; i++)
+        fprintf(h, "#define %s_OUTPUT%d_COUNT %lld\n", guard, i, (long long)er_t(g, g->outputs[i])->count);
+    fprintf(h, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n\n#endif\n", guard,
+            (long long)o->arena_bytes, guard, (long long)stats->weight_bytes);
+    return ferror(f) || ferror(h) ? er_fail("write error") : 0;
+}

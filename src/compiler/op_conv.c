@@ -1,0 +1,221 @@
+/* op_conv.c - Conv and ConvTranspose: attribute parsing, output shapes, and
+   the choice of kernel (im2col+GEMM with pre-packed weights, direct
+   depthwise, or the N-d reference). */
+#include <string.h>
+
+#include "ops.h"
+
+static const int32_t float_only[] = {ER_DTYPE_FLOAT, 0};
+
+typedef struct conv_attrs {
+    int32_t nsp;                   /* spatial dims */
+    int64_t k[3], stride[3], dil[3], pad_begin[3], pad_end[3], out[3], out_pad[3];
+    int64_t group;
+} conv_attrs;
+
+/* Shared by Conv and ConvTranspose: kernel_shape, strides, dilations, group and
+   explicit pads, checked against X and W. */
+static int common_attrs(er_graph *g, er_node *n, conv_attrs *c, int transposed)
+{
+    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1);
+    int64_t ks[3], st[3], dl[3], pads[6];
+    int32_t n_ks, n_st, n_dl, n_pads;
+    memset(c, 0, sizeof *c);
+    if (x->rank < 3 || x->rank > 5)
+        return er_node_fail(g, n, "X must be 3-D to 5-D (N, C, spatial...), is %d-D", x->rank);
+    if (w->rank != x->rank) return er_node_fail(g, n, "W has rank %d, X has rank %d", w->rank, x->rank);
+    c->nsp = x->rank - 2;
+    if (er_attr_ints(g, n, "kernel_shape", ks, 3, &n_ks) || er_attr_ints(g, n, "strides", st, 3, &n_st) ||
+        er_attr_ints(g, n, "dilations", dl, 3, &n_dl) || er_attr_ints(g, n, "pads", pads, 6, &n_pads) ||
+        er_attr_int(g, n, "group", 1, &c->group))
+        return -1;
+    if ((n_ks >= 0 && n_ks != c->nsp) || (n_st >= 0 && n_st != c->nsp) || (n_dl >= 0 && n_dl != c->nsp) ||
+        (n_pads >= 0 && n_pads != 2 * c->nsp))
+        return er_node_fail(g, n, "kernel_shape/strides/dilations/pads do not match %d spatial dims", c->nsp);
+    for (int32_t i = 0; i < c->nsp; i++) {
+        c->k[i] = w->dims[2 + i];
+        if (n_ks >= 0 && ks[i] != c->k[i]) {
+            char wb[128];
+            return er_node_fail(g, n, "kernel_shape [%lld%s%lld%s%lld] does not match W %s", (long long)ks[0],
+                                c->nsp > 1 ? "," : "", c->nsp > 1 ? (long long)ks[1] : 0LL, c->nsp > 2 ? "," : "",
+                                c->nsp > 2 ? (long long)ks[2] : 0LL, er_shape_str(w, wb, sizeof wb));
+        }
+        c->stride[i] = n_st >= 0 ? st[i] : 1;
+        c->dil[i] = n_dl >= 0 ? dl[i] : 1;
+        c->pad_begin[i] = n_pads >= 0 ? pads[i] : 0;
+        c->pad_end[i] = n_pads >= 0 ? pads[i + c->nsp] : 0;
+        if (c->k[i] < 1 || c->stride[i] < 1 || c->dil[i] < 1 || c->pad_begin[i] < 0 || c->pad_end[i] < 0 ||
+            c->k[i] > 65536 || c->stride[i] > 65536 || c->dil[i] > 65536 || c->pad_begin[i] > 65536 || c->pad_end[i] > 65536)
+            return er_node_fail(g, n, "invalid kernel %lld, stride %lld, dilation %lld or pads %lld/%lld on axis %d",
+                                (long long)c->k[i], (long long)c->stride[i], (long long)c->dil[i],
+                                (long long)c->pad_begin[i], (long long)c->pad_end[i], i);
+    }
+    if (c->group < 1) return er_node_fail(g, n, "group %lld is invalid", (long long)c->group);
+    int64_t c_in = x->dims[1];
+    if (!transposed) {
+        if (c_in != w->dims[1] * c->group || w->dims[0] % c->group)
+            return er_node_fail(g, n, "X has %lld channels but W %lld x group %lld, or %lld outputs do not divide into groups",
+                                (long long)c_in, (long long)w->dims[1], (long long)c->group, (long long)w->dims[0]);
+    } else if (c_in != w->dims[0] || c_in % c->group) {
+        return er_node_fail(g, n, "X has %lld channels, W has %lld, group %lld", (long long)c_in, (long long)w->dims[0],
+                            (long long)c->group);
+    }
+    er_tensor *b = er_in(g, n, 2);
+    int64_t m = transposed ? w->dims[1] * c->group : w->dims[0];
+    if (b && (b->rank != 1 || b->dims[0] != m))
+        return er_node_fail(g, n, "B must have %lld elements, has %lld", (long long)m, (long long)b->count);
+    return 0;
+}
+
+static int conv_attrs_of(er_graph *g, er_node *n, conv_attrs *c)
+{
+    const char *auto_pad;
+    if (common_attrs(g, n, c, 0) || er_attr_string(g, n, "auto_pad", "NOTSET", &auto_pad)) return -1;
+    er_tensor *x = er_in(g, n, 0);
+    for (int32_t i = 0; i < c->nsp; i++) {
+        int64_t in = x->dims[2 + i], span = (c->k[i] - 1) * c->dil[i] + 1;
+        if (!strcmp(auto_pad, "NOTSET")) {
+            int64_t avail = in + c->pad_begin[i] + c->pad_end[i] - span;
+            if (avail < 0) return er_node_fail(g, n, "kernel span %lld exceeds padded input %lld on axis %d", (long long)span,
+                                               (long long)(in + c->pad_begin[i] + c->pad_end[i]), i);
+            c->out[i] = avail / c->stride[i] + 1;
+        } else if (!strcmp(auto_pad, "VALID")) {
+            c->pad_begin[i] = c->pad_end[i] = 0;
+            if (in < span) return er_node_fail(g, n, "kernel span %lld exceeds input %lld on axis %d", (long long)span, (long long)in, i);
+            c->out[i] = (in - span) / c->stride[i] + 1;
+        } else if (!strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER")) {
+            c->out[i] = (in + c->stride[i] - 1) / c->stride[i];
+            int64_t total = (c->out[i] - 1) * c->stride[i] + span - in;
+            if (total < 0) total = 0;
+            c->pad_begin[i] = auto_pad[5] == 'U' ? total / 2 : total - total / 2;
+            c->pad_end[i] = total - c->pad_begin[i];
+        } else {
+            return er_node_fail(g, n, "auto_pad '%s' is not supported", auto_pad);
+        }
+    }
+    return 0;
+}
+
+int conv_infer(er_graph *g, er_node *n)
+{
+    conv_attrs c;
+    if (er_check_arity(g, n, 2, 3, 1, 1) || er_check_dtype(g, n, 0, float_only) || er_check_dtype(g, n, 1, float_only) ||
+        (er_in(g, n, 2) && er_check_dtype(g, n, 2, float_only)) || conv_attrs_of(g, n, &c))
+        return -1;
+    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1);
+    int64_t dims[5] = {x->dims[0], w->dims[0]};
+    for (int32_t i = 0; i < c.nsp; i++) dims[2 + i] = c.out[i];
+    return er_set_output(g, n, 0, ER_DTYPE_FLOAT, x->rank, dims);
+}
+
+int conv_lower(er_graph *g, er_node *n)
+{
+    conv_attrs c;
+    if (conv_attrs_of(g, n, &c)) return -1;
+    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1), *y = er_out(g, n, 0);
+    er_conv_params p = {.nsp = c.nsp, .n = (int32_t)x->dims[0], .c_in = (int32_t)x->dims[1],
+                        .c_out = (int32_t)w->dims[0], .group = (int32_t)c.group, .act = n->act,
+                        .alpha = n->act_alpha, .beta = n->act_beta};
+    for (int32_t i = 0; i < c.nsp; i++) {
+        p.x_dims[i] = (int32_t)x->dims[2 + i];
+        p.y_dims[i] = (int32_t)c.out[i];
+        p.k[i] = (int32_t)c.k[i];
+        p.stride[i] = (int32_t)c.stride[i];
+        p.dilation[i] = (int32_t)c.dil[i];
+        p.pad[i] = (int32_t)c.pad_begin[i];
+    }
+    int32_t bias = n->n_in > 2 ? n->in[2] : -1, residual = n->residual;
+    if (g->reference_kernels || c.nsp > 2)
+        return ER_CALL(g, n, ERK_er_f32_conv__scalar, p, x->id, w->id, bias, residual, y->id);
+
+    /* 1-D runs as 2-D with a height of 1. */
+    if (c.nsp == 1) {
+        p.nsp = 2;
+        p.x_dims[1] = p.x_dims[0], p.y_dims[1] = p.y_dims[0], p.k[1] = p.k[0];
+        p.stride[1] = p.stride[0], p.dilation[1] = p.dilation[0], p.pad[1] = p.pad[0];
+        p.x_dims[0] = p.y_dims[0] = p.k[0] = p.stride[0] = p.dilation[0] = 1;
+        p.pad[0] = 0;
+    }
+    if (p.group == p.c_in && p.group == p.c_out)
+        return ER_CALL(g, n, ERK_er_f32_dwconv2d__vec128, p, x->id, w->id, bias, residual, y->id);
+
+    int64_t packed_dims[1] = {er_conv2d_gemm_packed_count(&p)};
+    int64_t scratch_dims[1] = {er_conv2d_gemm_scratch_count(&p)};
+    int32_t packed = er_temp_new(g, n, "W_packed", ER_DTYPE_FLOAT, 1, packed_dims);
+    int32_t scratch = scratch_dims[0] ? er_temp_new(g, n, "im2col", ER_DTYPE_FLOAT, 1, scratch_dims) : -1;
+    if (packed < 0 || (scratch_dims[0] && scratch < 0)) return -1;
+    /* Packing reads only W: with constant weights it is folded at compile time. */
+    if (ER_CALL(g, n, ERK_er_f32_conv2d_gemm_pack, p, w->id, packed)) return -1;
+    return ER_CALL(g, n, ERK_er_f32_conv2d_gemm__vec128, p, x->id, packed, bias, residual, y->id, scratch);
+}
+
+/* ---- ConvTranspose ---- */
+
+static int convt_attrs_of(er_graph *g, er_node *n, conv_attrs *c)
+{
+    const char *auto_pad;
+    int64_t out_pad[3], out_shape[5];
+    int32_t n_op, n_os;
+    if (common_attrs(g, n, c, 1) || er_attr_string(g, n, "auto_pad", "NOTSET", &auto_pad) ||
+        er_attr_ints(g, n, "output_padding", out_pad, 3, &n_op) || er_attr_ints(g, n, "output_shape", out_shape, 5, &n_os))
+        return -1;
+    if (n_op >= 0 && n_op != c->nsp) return er_node_fail(g, n, "output_padding needs %d values", c->nsp);
+    /* output_shape may list only the spatial dims or the whole shape. */
+    int32_t skip = n_os == c->nsp + 2 ? 2 : 0;
+    if (n_os >= 0 && n_os != c->nsp && !skip) return er_node_fail(g, n, "output_shape needs %d values", c->nsp);
+    er_tensor *x = er_in(g, n, 0);
+    int same = !strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER");
+    if (!same && strcmp(auto_pad, "NOTSET") && strcmp(auto_pad, "VALID"))
+        return er_node_fail(g, n, "auto_pad '%s' is not supported", auto_pad);
+    for (int32_t i = 0; i < c->nsp; i++) {
+        int64_t in = x->dims[2 + i], span = (c->k[i] - 1) * c->dil[i] + 1;
+        c->out_pad[i] = n_op >= 0 ? out_pad[i] : 0;
+        if (c->out_pad[i] < 0 || c->out_pad[i] >= (c->stride[i] > c->dil[i] ? c->stride[i] : c->dil[i]))
+            return er_node_fail(g, n, "output_padding %lld is invalid on axis %d", (long long)c->out_pad[i], i);
+        int64_t full = c->stride[i] * (in - 1) + c->out_pad[i] + span;
+        if (n_os >= 0 || same) {
+            int64_t out = n_os >= 0 ? out_shape[skip + i] : in * c->stride[i];
+            int64_t total = full - out;
+            if (total < 0) return er_node_fail(g, n, "output_shape %lld is larger than the %lld this op produces", (long long)out, (long long)full);
+            int upper = !strcmp(auto_pad, "SAME_UPPER");
+            c->pad_begin[i] = upper ? total / 2 : total - total / 2;
+            c->pad_end[i] = total - c->pad_begin[i];
+            c->out[i] = out;
+        } else {
+            if (!strcmp(auto_pad, "VALID")) c->pad_begin[i] = c->pad_end[i] = 0;
+            c->out[i] = full - c->pad_begin[i] - c->pad_end[i];
+            if (c->out[i] < 0) return er_node_fail(g, n, "pads exceed the output on axis %d", i);
+        }
+    }
+    return 0;
+}
+
+int convtranspose_infer(er_graph *g, er_node *n)
+{
+    conv_attrs c;
+    if (er_check_arity(g, n, 2, 3, 1, 1) || er_check_dtype(g, n, 0, float_only) || er_check_dtype(g, n, 1, float_only) ||
+        (er_in(g, n, 2) && er_check_dtype(g, n, 2, float_only)) || convt_attrs_of(g, n, &c))
+        return -1;
+    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1);
+    int64_t dims[5] = {x->dims[0], w->dims[1] * c.group};
+    for (int32_t i = 0; i < c.nsp; i++) dims[2 + i] = c.out[i];
+    return er_set_output(g, n, 0, ER_DTYPE_FLOAT, x->rank, dims);
+}
+
+int convtranspose_lower(er_graph *g, er_node *n)
+{
+    conv_attrs c;
+    if (convt_attrs_of(g, n, &c)) return -1;
+    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1), *y = er_out(g, n, 0);
+    er_convt_params p = {.nsp = c.nsp, .n = (int32_t)x->dims[0], .c_in = (int32_t)x->dims[1],
+                         .c_out = (int32_t)y->dims[1], .group = (int32_t)c.group};
+    for (int32_t i = 0; i < c.nsp; i++) {
+        p.x_dims[i] = (int32_t)x->dims[2 + i];
+        p.y_dims[i] = (int32_t)c.out[i];
+        p.k[i] = (int32_t)c.k[i];
+        p.stride[i] = (int32_t)c.stride[i];
+        p.dilation[i] = (int32_t)c.dil[i];
+        p.pad[i] = (int32_t)c.pad_begin[i];
+    }
+    return ER_CALL(g, n, ERK_er_f32_convtranspose__scalar, p, x->id, w->id, n->n_in > 2 ? n->in[2] : -1, y->id);
+}

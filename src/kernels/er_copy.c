@@ -1,0 +1,193 @@
+/* er_copy.c - kernels that move elements: copy, fill, strided copy, gather, pad, cast. */
+#include <math.h>
+#include <string.h>
+
+#include "er_kernels.h"
+
+void er_copy(const er_copy_params *p, const void *x, void *y)
+{
+    if (p->n_bytes > 0) memmove(y, x, (size_t)p->n_bytes);
+}
+
+void er_fill(const er_fill_params *p, void *y)
+{
+    unsigned char *out = y;
+    const size_t size = (size_t)p->elem_size;
+    unsigned char value[8];
+    memcpy(value, &p->value_bits, sizeof value); /* little-endian: the element is the low bytes */
+    if (size == 0 || size > 8) return;
+    for (int32_t i = 0; i < p->n; i++) memcpy(out + (size_t)i * size, value, size);
+}
+
+/* One implementation per element width; the innermost dimension is a tight
+   loop, the outer ones an odometer. */
+#define ER_DEFINE_MOVERS(bits, T)                                                                    \
+    void er_x##bits##_strided_copy(const er_strided_params *p, const void *xv, void *yv)            \
+    {                                                                                                \
+        const T *x = (const T *)xv + p->x_offset;                                                    \
+        T *y = (T *)yv + p->y_offset;                                                                \
+        const int32_t r = p->rank, last = r - 1;                                                     \
+        const int32_t n = p->dims[last], xs = p->x_strides[last], ys = p->y_strides[last];           \
+        int32_t idx[ER_MAX_RANK] = {0};                                                              \
+        int64_t xo = 0, yo = 0;                                                                      \
+        for (int32_t k = 0; k < r; k++)                                                              \
+            if (p->dims[k] <= 0) return;                                                             \
+        for (;;) {                                                                                   \
+            const T *xr = x + xo;                                                                    \
+            T *yr = y + yo;                                                                          \
+            if (xs == 1 && ys == 1) {                                                                \
+                memcpy(yr, xr, (size_t)n * sizeof(T));                                               \
+            } else {                                                                                 \
+                for (int32_t i = 0; i < n; i++) yr[(int64_t)i * ys] = xr[(int64_t)i * xs];          \
+            }                                                                                        \
+            int32_t k = last - 1;                                                                    \
+            for (; k >= 0; k--) {                                                                    \
+                xo += p->x_strides[k];                                                               \
+                yo += p->y_strides[k];                                                               \
+                if (++idx[k] < p->dims[k]) break;                                                    \
+                xo -= (int64_t)p->x_strides[k] * p->dims[k];                                         \
+                yo -= (int64_t)p->y_strides[k] * p->dims[k];                                         \
+                idx[k] = 0;                                                                          \
+            }                                                                                        \
+            if (k < 0) return;                                                                       \
+        }                                                                                            \
+    }                                                                                                \
+                                                                                                     \
+    void er_x##bits##_gather(const er_gather_params *p, const void *xv, const void *iv, void *yv)    \
+    {                                                                                                \
+        const T *x = xv;                                                                             \
+        T *y = yv;                                                                                   \
+        const size_t inner = (size_t)p->inner;                                                       \
+        for (int32_t o = 0; o < p->outer; o++) {                                                     \
+            for (int32_t j = 0; j < p->n_idx; j++) {                                                 \
+                int64_t i = p->idx_i64 ? ((const int64_t *)iv)[j] : ((const int32_t *)iv)[j];       \
+                if (i < 0) i += p->axis_len;                                                         \
+                T *dst = y + ((size_t)o * p->n_idx + j) * inner;                                     \
+                if (i < 0 || i >= p->axis_len) { /* invalid data: defined output */                  \
+                    memset(dst, 0, inner * sizeof(T));                                               \
+                    continue;                                                                        \
+                }                                                                                    \
+                memcpy(dst, x + ((size_t)o * p->axis_len + (size_t)i) * inner, inner * sizeof(T));   \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+                                                                                                     \
+    void er_x##bits##_pad(const er_pad_params *p, const void *xv, void *yv)                          \
+    {                                                                                                \
+        const T *x = xv;                                                                             \
+        T *y = yv;                                                                                   \
+        T fill;                                                                                      \
+        memcpy(&fill, &p->value_bits, sizeof fill);                                                  \
+        int64_t total = 1, xstr[ER_MAX_RANK];                                                        \
+        int32_t idx[ER_MAX_RANK] = {0};                                                              \
+        for (int32_t k = p->rank - 1, s = 1; k >= 0; k--) {                                          \
+            xstr[k] = s;                                                                             \
+            s *= p->x_dims[k];                                                                       \
+        }                                                                                            \
+        for (int32_t k = 0; k < p->rank; k++) total *= p->y_dims[k];                                 \
+        for (int64_t o = 0; o < total; o++) {                                                        \
+            int64_t src = 0;                                                                         \
+            int inside = 1;                                                                          \
+            for (int32_t k = 0; k < p->rank; k++) {                                                  \
+                int64_t c = (int64_t)idx[k] - p->begin[k];                                           \
+                const int64_t n = p->x_dims[k];                                                      \
+                if (c < 0 || c >= n) {                                                               \
+                    if (p->mode == ER_PAD_CONSTANT || n == 0) {                                      \
+                        inside = 0;                                                                  \
+                        break;                                                                       \
+                    }                                                                                \
+                    if (p->mode == ER_PAD_EDGE) {                                                    \
+                        c = c < 0 ? 0 : n - 1;                                                       \
+                    } else { /* reflect, without repeating the edge */                              \
+                        const int64_t period = n > 1 ? 2 * (n - 1) : 1;                              \
+                        c = ((c % period) + period) % period;                                        \
+                        if (c >= n) c = period - c;                                                  \
+                    }                                                                                \
+                }                                                                                    \
+                src += c * xstr[k];                                                                  \
+            }                                                                                        \
+            y[o] = inside ? x[src] : fill;                                                           \
+            for (int32_t k = p->rank - 1; k >= 0; k--) {                                             \
+                if (++idx[k] < p->y_dims[k]) break;                                                  \
+                idx[k] = 0;                                                                          \
+            }                                                                                        \
+        }                                                                                            \
+    }
+
+ER_DEFINE_MOVERS(8, uint8_t)
+ER_DEFINE_MOVERS(16, uint16_t)
+ER_DEFINE_MOVERS(32, uint32_t)
+ER_DEFINE_MOVERS(64, uint64_t)
+
+/* ---- Cast ---- */
+
+/* Every value passes through double or a 64-bit integer. Float-to-int
+   conversion of out-of-range values is undefined in C and traps in wasm, so
+   it saturates, and NaN becomes 0. */
+static double load_f(const void *x, int32_t type, int32_t i)
+{
+    switch (type) {
+    case ER_DTYPE_FLOAT: return ((const float *)x)[i];
+    case ER_DTYPE_DOUBLE: return ((const double *)x)[i];
+    default: return 0.0;
+    }
+}
+
+static int64_t load_i(const void *x, int32_t type, int32_t i)
+{
+    switch (type) {
+    case ER_DTYPE_INT8: return ((const int8_t *)x)[i];
+    case ER_DTYPE_INT16: return ((const int16_t *)x)[i];
+    case ER_DTYPE_INT32: return ((const int32_t *)x)[i];
+    case ER_DTYPE_INT64: return ((const int64_t *)x)[i];
+    case ER_DTYPE_UINT8: case ER_DTYPE_BOOL: return ((const uint8_t *)x)[i];
+    case ER_DTYPE_UINT16: return ((const uint16_t *)x)[i];
+    case ER_DTYPE_UINT32: return ((const uint32_t *)x)[i];
+    case ER_DTYPE_UINT64: return (int64_t)((const uint64_t *)x)[i]; /* wraps above INT64_MAX, like numpy */
+    default: return 0;
+    }
+}
+
+static int64_t saturate(double v, double lo, double hi)
+{
+    if (v != v) return 0;
+    if (v <= lo) return (int64_t)lo;
+    if (v >= hi) return (int64_t)hi;
+    return (int64_t)v;
+}
+
+void er_cast(const er_cast_params *p, const void *x, void *y)
+{
+    const int from_float = p->from == ER_DTYPE_FLOAT || p->from == ER_DTYPE_DOUBLE;
+    for (int32_t i = 0; i < p->n; i++) {
+        double f = from_float ? load_f(x, p->from, i)
+                   : p->from == ER_DTYPE_UINT64 ? (double)((const uint64_t *)x)[i] : (double)load_i(x, p->from, i);
+        int64_t v = from_float ? 0 : load_i(x, p->from, i);
+        switch (p->to) {
+        case ER_DTYPE_FLOAT: ((float *)y)[i] = (float)f; break;
+        case ER_DTYPE_DOUBLE: ((double *)y)[i] = f; break;
+        case ER_DTYPE_BOOL: ((uint8_t *)y)[i] = from_float ? f != 0.0 : v != 0; break;
+        case ER_DTYPE_INT8: ((int8_t *)y)[i] = (int8_t)(from_float ? saturate(f, -128.0, 127.0) : v); break;
+        case ER_DTYPE_INT16: ((int16_t *)y)[i] = (int16_t)(from_float ? saturate(f, -32768.0, 32767.0) : v); break;
+        case ER_DTYPE_INT32:
+            ((int32_t *)y)[i] = (int32_t)(from_float ? saturate(f, -2147483648.0, 2147483647.0) : v);
+            break;
+        case ER_DTYPE_INT64:
+            ((int64_t *)y)[i] = from_float ? (f >= 9223372036854775807.0 ? INT64_MAX : saturate(f, -9223372036854775808.0, 9.2233720368547748e18)) : v;
+            break;
+        case ER_DTYPE_UINT8: ((uint8_t *)y)[i] = (uint8_t)(from_float ? saturate(f, 0.0, 255.0) : v); break;
+        case ER_DTYPE_UINT16: ((uint16_t *)y)[i] = (uint16_t)(from_float ? saturate(f, 0.0, 65535.0) : v); break;
+        case ER_DTYPE_UINT32: ((uint32_t *)y)[i] = (uint32_t)(from_float ? saturate(f, 0.0, 4294967295.0) : v); break;
+        case ER_DTYPE_UINT64: {
+            uint64_t u;
+            if (!from_float) u = (uint64_t)v;
+            else if (f != f || f <= 0.0) u = 0;
+            else if (f >= 18446744073709551615.0) u = UINT64_MAX;
+            else u = (uint64_t)f;
+            ((uint64_t *)y)[i] = u;
+            break;
+        }
+        default: break;
+        }
+    }
+}

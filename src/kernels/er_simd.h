@@ -1,0 +1,87 @@
+/* er_simd.h - private to src/kernels: 128-bit vectors through GCC/Clang vector
+   extensions, and the activation epilogue every fused kernel shares.
+
+   Vector extensions compile to WebAssembly SIMD128 under emcc -msimd128 and
+   to SSE2 natively, so the __vec128 kernels that the native tests check
+   under the sanitizers are the very code that runs in the browser. Loads and
+   stores go through memcpy: unaligned-safe, and compiled to one instruction. */
+#ifndef ER_SIMD_H
+#define ER_SIMD_H
+
+#include <math.h>
+#include <string.h>
+
+#include "er_kernels.h"
+
+typedef float er_v4f __attribute__((vector_size(16)));
+typedef int32_t er_v4i __attribute__((vector_size(16)));
+
+static inline er_v4f er_v4_load(const float *p)
+{
+    er_v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void er_v4_store(float *p, er_v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+static inline er_v4f er_v4_splat(float s)
+{
+    return (er_v4f){s, s, s, s};
+}
+/* Lane-wise m ? a : b for a comparison mask m (all ones or all zeros per lane). */
+static inline er_v4f er_v4_select(er_v4i m, er_v4f a, er_v4f b)
+{
+    return (er_v4f)(((er_v4i)a & m) | ((er_v4i)b & ~m));
+}
+static inline er_v4f er_v4_max(er_v4f a, er_v4f b)
+{
+    return er_v4_select(a > b, a, b);
+}
+static inline er_v4f er_v4_min(er_v4f a, er_v4f b)
+{
+    return er_v4_select(a < b, a, b);
+}
+
+/* Activations, exactly as the standalone kernels in er_elementwise.c compute them. */
+static inline float er_act_scalar(float v, int32_t act, float alpha, float beta)
+{
+    switch (act) {
+    case ER_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case ER_ACT_CLIP: { /* max then min, as numpy.clip: a min above the max yields the max */
+        float t = v < alpha ? alpha : v;
+        return t > beta ? beta : t;
+    }
+    case ER_ACT_LEAKY_RELU: return v < 0.0f ? v * alpha : v;
+    case ER_ACT_HARD_SWISH: {
+        float t = v / 6.0f + 0.5f;
+        return v * (t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t);
+    }
+    case ER_ACT_SIGMOID: return v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+    case ER_ACT_HARD_SIGMOID: {
+        float t = alpha * v + beta;
+        return t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
+    }
+    default: return v;
+    }
+}
+
+/* The cheap activations in vector form; others go lane by lane. */
+static inline er_v4f er_act_v4(er_v4f v, int32_t act, float alpha, float beta)
+{
+    switch (act) {
+    case ER_ACT_NONE: return v;
+    case ER_ACT_RELU: return er_v4_max(v, er_v4_splat(0.0f));
+    case ER_ACT_CLIP: return er_v4_min(er_v4_max(v, er_v4_splat(alpha)), er_v4_splat(beta));
+    case ER_ACT_LEAKY_RELU: return er_v4_select(v < er_v4_splat(0.0f), v * er_v4_splat(alpha), v);
+    default: {
+        float lanes[4];
+        er_v4_store(lanes, v);
+        for (int i = 0; i < 4; i++) lanes[i] = er_act_scalar(lanes[i], act, alpha, beta);
+        return er_v4_load(lanes);
+    }
+    }
+}
+
+#endif
