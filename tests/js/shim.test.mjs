@@ -11,7 +11,9 @@
 // and memory growth on every tensor run. It can also trap or answer garbage.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
@@ -274,6 +276,39 @@ describe('the builds', () => {
         assert.equal(ns.default.load, ns.load);
         assert.equal(ns.default.run, ns.run);
         assert.equal(ns.default.options, ns.options);
+    });
+
+    test('js/edgerun.d.ts types a typical use (when tsc is installed)', async (t) => {
+        const tsc = spawnSync('tsc', ['--version'], { encoding: 'utf8' });
+        if (tsc.error) return t.skip('tsc not found (Debian: node-typescript)');
+        const dir = mkdtempSync(join(tmpdir(), 'edgerun-dts-'));
+        try {
+            copyFileSync(join(ROOT, 'js/edgerun.d.ts'), join(dir, 'edgerun.d.ts'));
+            writeFileSync(join(dir, 'use.ts'), `import edgerun, { load, Model, EdgerunError } from './edgerun';
+async function main(): Promise<string> {
+    const m: Model = await load(new Uint8Array(8), { maxPixels: 1000 });
+    const r = await m.run({ input: new Uint8Array(3), crop: true, top: 5 });
+    const out = await m.runTensors({ input: { data: new Float32Array(3072), dims: [1, 3, 32, 32] } });
+    const n: number = out.logits.data.length + m.memoryBytes + (m.info.size ?? 0) + m.info.inputs[0].dims[0];
+    edgerun.options({ model: 'm.wasm', maxPixels: 10 });
+    await edgerun.run('{}');
+    try { await m.run('{'); } catch (e) { return (e as EdgerunError).code + n; }
+    m.dispose();
+    return 'top' in r ? String(r.top[0].label) : Object.keys(r.outputs)[0];
+}
+main();
+`);
+            writeFileSync(join(dir, 'global.ts'), `/// <reference path="./edgerun.d.ts" />
+edgerun.load('m.wasm').then((m) => m.run('{}'));
+`);
+            for (const f of ['use.ts', 'global.ts']) {
+                const r = spawnSync('tsc', ['--strict', '--noEmit', '--target', 'es2020', '--lib', 'es2020,dom',
+                    '--moduleResolution', 'node', f], { cwd: dir, encoding: 'utf8' });
+                assert.equal(r.status, 0, `${f}: ${r.stdout}${r.stderr}`);
+            }
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test('edgerun.min.js as a classic script defines the global edgerun', async () => {
