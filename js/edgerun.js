@@ -8,6 +8,9 @@
      const model = await edgerun.load('models/resnet20-cifar10.wasm');
      const r = await model.run({input: base64Jpeg});   or the JSON string of edgerun.h
      r.top[0].label, r.output (softmax), r.logits, r.ms
+     In an object request, "input" may also be the image file's bytes (a
+     typed array or ArrayBuffer: the shim base64-encodes them) or, with
+     type "tensor", a typed array.
 
      Any compiled model, tensors in and out, names and dims as in the ONNX graph:
      const out = await model.runTensors({input: {data: new Float32Array(3072), dims: [1, 3, 32, 32]}});
