@@ -53,6 +53,8 @@ $(BUILD)/cifar10-labels.txt:
 	@printf '%s\n' $(CIFAR10_LABELS) > $@
 
 resnets: $(RESNETS:%=$(WEB)/models/%-cifar10.wasm)
+# Keep the generated C: it is meant to be read.
+.PRECIOUS: $(BUILD)/models/%.c
 .PHONY: resnets
 
 # A model's C is regenerated when the compiler or the .onnx changes.
@@ -73,7 +75,7 @@ model: deps-build compiler $(WASM_LIBS)
 # ---- set-up -----------------------------------------------------------------
 # What `make` and `make demo` need, and what only `make test` needs on top.
 APT_BUILD := emscripten libstb-dev dpkg-dev
-APT_TEST  := python3-numpy python3-pil python3-onnx chromium
+APT_TEST  := python3-numpy python3-pil python3-onnx chromium node-typescript
 
 # Install the Debian packages of $(1) that are missing, saying which.
 define apt_install
