@@ -404,7 +404,7 @@
   function drawChart(topIndex) {
     const width = ui.chart.clientWidth;
     if (!width || !state.rows.length) return;
-    const labelW = width < 360 ? 84 : 96;
+    const labelW = 100; // a bold "automobile" and a gap
     const pctW = 66; // room for a bold "100.0%" and a gap after the bar
     const barW = Math.max(20, width - labelW - pctW);
     ui.chart.setAttribute('viewBox', `0 0 ${width} ${state.rows.length * CHART_ROW}`);
