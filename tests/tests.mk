@@ -23,3 +23,25 @@ conformance: deps-build compiler $(HARNESS_OBJS) $(KERNELS_NATIVE) $(WASM_LIBS) 
 	 node tests/conformance/run.mjs --shared $(SHARED) --build $(BUILD)/conformance \
 	   --wasm-sample $(CONFORMANCE_WASM_SAMPLE)
 .PHONY: conformance
+
+# ---- models checked against onnxruntime-node (tests/js/models.test.mjs) ----
+# The architectures as wasm modules (224x224, random weights); the light ONNX
+# zoo models natively (their ConstantOfShape weights reach hundreds of MB).
+ARCH_MODELS  := mobilenet_v2 mobilenet_v3_small squeezenet1_1 shufflenet_v2_x0_5
+LIGHT_MODELS := $(patsubst $(SHARED)/onnx-tests/light/%.onnx,%,$(wildcard $(SHARED)/onnx-tests/light/light_*.onnx))
+TEST_MODELS  := $(BUILD)/test-models
+.PRECIOUS: $(TEST_MODELS)/%.c
+
+$(TEST_MODELS)/%.c: $(SHARED)/models/arch/%-random.onnx $(COMPILER)
+	@mkdir -p $(@D)
+	$(COMPILER) $< -o $@ --name $*
+$(TEST_MODELS)/%.c: $(SHARED)/onnx-tests/light/%.onnx $(COMPILER)
+	@mkdir -p $(@D)
+	$(COMPILER) $< -o $@ --name $*
+$(TEST_MODELS)/%.wasm: $(TEST_MODELS)/%.c $(WASM_LIBS)
+	$(call er_link_module,$<)
+$(TEST_MODELS)/%.run: $(TEST_MODELS)/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
+	$(CC) $(CFLAGS_NATIVE) $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
+
+test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODELS)/%.run) resnets
+.PHONY: test-models

@@ -509,7 +509,11 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
         fprintf(h, "#define %s_INPUT%d_COUNT %lld\n", guard, i, (long long)er_t(g, g->inputs[i])->count);
     for (int32_t i = 0; i < g->n_outputs; i++)
         fprintf(h, "#define %s_OUTPUT%d_COUNT %lld\n", guard, i, (long long)er_t(g, g->outputs[i])->count);
-    fprintf(h, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n\n#endif\n", guard,
-            (long long)o->arena_bytes, guard, (long long)stats->weight_bytes);
+    fprintf(h, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", guard, (long long)o->arena_bytes, guard,
+            (long long)stats->weight_bytes);
+    /* What the model occupies in linear memory before anything runs: the
+       link sizes a module's initial memory from it. */
+    fprintf(h, "#define %s_STATIC_BYTES %lld\n\n#endif\n", guard,
+            (long long)(stats->weight_bytes + stats->lazy_bytes + o->arena_bytes));
     return ferror(f) || ferror(h) ? er_fail("write error") : 0;
 }

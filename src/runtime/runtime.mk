@@ -55,10 +55,12 @@ MODULE_LDFLAGS := --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sABORTIN
   -sERROR_ON_UNDEFINED_SYMBOLS=1 -sEXPORTED_FUNCTIONS=$(subst $() ,$(comma),$(strip $(MODULE_EXPORTS)))
 
 # Link one model module from its C source ($(1)): the one rule real models
-# and the fixtures share.
+# and the fixtures share. Its initial memory must hold the model's static
+# data (initial_memory.sh reads it from the model's header).
 define er_link_module
 	@mkdir -p $(@D)
-	$(EMCC) $(CFLAGS_WASM) $(MODULE_LDFLAGS) $(1) $(WASM_LIBS) -o $@
+	$(EMCC) $(CFLAGS_WASM) $(MODULE_LDFLAGS) -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
+	  $(1) $(WASM_LIBS) -o $@
 endef
 
 $(WEB)/models/%.wasm: $(BUILD)/models/%.c $(WASM_LIBS)
@@ -73,7 +75,7 @@ fixtures: $(FIXTURES)
 
 # ---- tests --------------------------------------------------------------------
 RUNTIME_TEST_DIR := $(BUILD)/tests/runtime
-RUNTIME_TEST_HARNESS := tests/runtime/er_test.c
+RUNTIME_TEST_HARNESS := tests/runtime/er_test.c tests/runtime/test_util.c
 RUNTIME_TEST_HDRS := $(wildcard tests/runtime/*.h)
 RUNTIME_TEST_LIBS := $(RUNTIME_NATIVE_SAN) $(KERNELS_NATIVE_SAN)
 RUNTIME_TESTS := $(RUNTIME_TEST_DIR)/test-classifier $(RUNTIME_TEST_DIR)/test-multi
@@ -85,7 +87,7 @@ define er_link_native_test
 endef
 
 $(RUNTIME_TEST_DIR)/test-classifier: tests/runtime/main_classifier.c tests/runtime/test_base64.c \
-  tests/runtime/test_json.c tests/runtime/test_prepare.c tests/runtime/test_protocol.c \
+  tests/runtime/test_json.c tests/runtime/test_image.c tests/runtime/test_prepare.c tests/runtime/test_protocol.c \
   tests/runtime/fixture_classifier.c $(RUNTIME_TEST_HARNESS) $(RUNTIME_TEST_HDRS) $(RUNTIME_TEST_LIBS)
 	$(call er_link_native_test)
 $(RUNTIME_TEST_DIR)/test-multi: tests/runtime/test_tensor.c tests/runtime/fixture_multi.c \
@@ -93,18 +95,15 @@ $(RUNTIME_TEST_DIR)/test-multi: tests/runtime/test_tensor.c tests/runtime/fixtur
 	$(call er_link_native_test)
 
 # The driver of the Pillow comparison (tests/js/prepare-pillow.test.mjs).
-$(BUILD)/tests/er-prepare: tests/runtime/er_prepare_main.c tests/runtime/fixture_classifier.c $(RUNTIME_TEST_LIBS)
+$(BUILD)/tests/er-prepare: tests/runtime/er_prepare_main.c $(RUNTIME_TEST_LIBS)
 	$(call er_link_native_test)
 runtime-test-tools: $(BUILD)/tests/er-prepare
 .PHONY: runtime-test-tools
 
-# Each native suite prints "N passed, M failed"; node prints "# pass N" and
-# "# fail M". One line sums them all.
+# Native suites under ASan+UBSan, then the fixture modules under node; one
+# summary line at the end (tests/runtime/run.sh).
 test-runtime: $(RUNTIME_TESTS) $(FIXTURES)
-	@{ for t in $(RUNTIME_TESTS); do $$t || echo "$$t: 0 passed, 1 failed (exit $$?)"; done; \
-	   node --test tests/runtime/ 2>&1 || true; } | tee $(RUNTIME_TEST_DIR)/report.txt | grep -v '^\(ok\|# \(tests\|suites\|cancelled\|skipped\|todo\|duration_ms\)\)'; \
-	 awk '/ passed, [0-9]+ failed/ { p += $$(NF-3); f += $$(NF-1) } /^# pass / { p += $$3 } /^# fail / { f += $$3 } \
-	      END { printf "test-runtime: %d passed, %d failed\n", p, f; exit f > 0 }' $(RUNTIME_TEST_DIR)/report.txt
+	@sh tests/runtime/run.sh $(RUNTIME_TESTS)
 .PHONY: test-runtime
 
 # The runtime's share of a module: the fixture classifier is a model of

@@ -7,6 +7,9 @@
             DIR/input_<i>.bin (raw little-endian, the input's exact byte size) -> run
             -> DIR/output_<i>.bin; for comparisons made elsewhere (onnxruntime)
 
+          harness --describe
+            the model's inputs and outputs as JSON: [{"name","dtype","dims","bytes"}...]
+
    Prints one line; exit 0 when everything matched, 1 on a mismatch, 2 on bad data. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -211,8 +214,29 @@ static int run_io_dir(const char *dir)
     return 0;
 }
 
+static void describe_io(const er_model_io *io, int32_t n)
+{
+    printf("[");
+    for (int32_t i = 0; i < n; i++) {
+        printf("%s{\"name\":\"", i ? "," : "");
+        for (const char *c = io[i].name; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+        printf("\",\"dtype\":\"%s\",\"dims\":[", er_dtype_name(io[i].dtype));
+        for (int32_t k = 0; k < io[i].rank; k++) printf("%s%lld", k ? "," : "", (long long)io[i].dims[k]);
+        printf("],\"bytes\":%zu}", io[i].bytes);
+    }
+    printf("]");
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--describe")) {
+        printf("{\"inputs\":");
+        describe_io(er_model.inputs, er_model.n_inputs);
+        printf(",\"outputs\":");
+        describe_io(er_model.outputs, er_model.n_outputs);
+        printf("}\n");
+        return 0;
+    }
     double rtol = 1e-3, atol = 1e-5;
     const char *dir = NULL;
     int io = 0;
