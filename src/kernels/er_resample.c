@@ -27,7 +27,7 @@ static double filter_weight(const er_resample_spec *s, double x)
     double ax = fabs(x), a = s->cubic_a;
     switch (s->filter) {
     case ER_FILTER_LINEAR: return ax < 1.0 ? 1.0 - ax : 0.0;
-    case ER_FILTER_BOX: return (x >= -0.5 && x < 0.5) ? 1.0 : 0.0;
+    case ER_FILTER_BOX: return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0; /* Pillow's box_filter */
     case ER_FILTER_CUBIC:
         if (ax <= 1.0) return ((a + 2.0) * ax - (a + 3.0)) * ax * ax + 1.0;
         if (ax < 2.0) return ((a * ax - 5.0 * a) * ax + 8.0 * a) * ax - 4.0 * a;
@@ -84,10 +84,47 @@ static double source_coord(const er_resample_spec *s, int32_t j)
     }
 }
 
+/* ER_FILTER_BOX is Pillow's BOX (Image.resize(size, Image.BOX)), for the
+   runtime's image pre-processing; ONNX Resize has no box mode. Shrinking
+   puts samples exactly on the edge between two outputs all the time (3 -> 2
+   pixels: the middle one), and Pillow settles each such tie by the rounding
+   of its own double arithmetic - 19 -> 12 pixels gives output 5 one sample
+   where exact arithmetic gives two - so a table that is to match Pillow has
+   to do Pillow's precompute_coeffs operation for operation: scale = in/out,
+   the window rounded as Pillow rounds it, the same weight expression (the
+   spec's scale is not used: Pillow's is in/out, not the reciprocal of out/in). */
+static int box_table(const er_resample_spec *s, int32_t taps, int32_t *idx, float *w)
+{
+    const double scale = (double)s->in_len / s->out_len;
+    const double filterscale = scale < 1.0 ? 1.0 : scale;
+    const double support = filter_support(ER_FILTER_BOX) * filterscale;
+    const double ss = 1.0 / filterscale;
+    for (int32_t j = 0; j < s->out_len; j++) {
+        int32_t *ij = idx + (size_t)j * taps;
+        float *wj = w + (size_t)j * taps;
+        const double center = (j + 0.5) * scale;
+        int32_t xmin = (int32_t)(center - support + 0.5), xmax = (int32_t)(center + support + 0.5);
+        if (xmin < 0) xmin = 0;
+        if (xmax > s->in_len) xmax = s->in_len;
+        if (xmax - xmin > taps || xmin >= s->in_len) return -1;
+        double total = 0.0;
+        for (int32_t t = 0; t < taps; t++) {
+            double wt = t < xmax - xmin ? filter_weight(s, ((double)(t + xmin) - center + 0.5) * ss) : 0.0;
+            ij[t] = t < xmax - xmin ? xmin + t : xmin;
+            wj[t] = (float)wt;
+            total += wt;
+        }
+        if (total != 0.0)
+            for (int32_t t = 0; t < taps; t++) wj[t] = (float)(wj[t] / total);
+    }
+    return 0;
+}
+
 int er_resample_table(const er_resample_spec *s, int32_t taps, int32_t *idx, float *w)
 {
     if (er_resample_taps(s) != taps || s->coord < ER_COORD_HALF_PIXEL || s->coord > ER_COORD_TF_CROP_AND_RESIZE)
         return -1;
+    if (s->filter == ER_FILTER_BOX) return box_table(s, taps, idx, w);
     double stretch = filter_stretch(s);
     int32_t start = 1 - taps / 2;
     for (int32_t j = 0; j < s->out_len; j++) {

@@ -20,34 +20,60 @@
       "norm":[mean_R,std_R,mean_G,std_G,mean_B,std_B], "width":32, "height":32,
       "channels":3, "crop":true}
      {"type":"tensor","input":[...numbers, NCHW...]}
+     {"type":"tensor","input":{"a":[...],"b":[...]}}   (inputs by name; any model)
      type defaults to "image". norm, width, height and channels default to the
      model's own values; width/height/channels that contradict the model's
      input are E_SHAPE. crop defaults to false (the whole image is resized).
-     "top" (0..classes, default 3) sets the number of entries in "top".
+     "top" (0..classes, default min(3, classes)) sets the number of entries
+     in "top"; models that are not classifiers ignore it. Unknown and
+     repeated fields are E_FIELD (a misspelt "nrom" must not pass silently);
+     image-only fields in a tensor request too.
+     Base64: RFC 4648 with '=' padding complete or absent, ASCII whitespace
+     anywhere, unused bits zero. Tensor values: an array of exactly the
+     input's element count (E_SHAPE otherwise) of numbers that fit the
+     input's dtype (E_FIELD naming the index otherwise: "input[17] ...");
+     a plain array only for a model with one input.
+     A model takes images when its only input is float32 [1, 1|3, H, W].
 
    RESPONSE
      {"output":[probabilities: softmax of the logits],"logits":[...],
       "labels":[...],"top":[{"index":3,"label":"cat","prob":0.91},...],
       "ms":{"decode":..,"prepare":..,"infer":..}}
-     for a classifier (one output of shape [K] or [1,K]); for any other model
-     {"outputs":{"NAME":{"dims":[...],"data":[...]}},"ms":{...}}.
+     for a classifier (one float32 output of shape [K] or [1,K]); "labels"
+     and every "label" are null when the model has no K labels. "top" is
+     sorted by probability, ties by index. For any other model
+     {"outputs":{"NAME":{"dims":[...],"data":[...]}},"ms":{...}}, every
+     output flattened in row-major order (bool as true/false).
+     Numbers are the shortest decimals that read back as the same value at
+     the tensor's precision (float32 outputs and probabilities as float32);
+     NaN and infinities, which JSON cannot write, are null.
+     "ms": "decode" from receiving the request to decoded pixels (JSON,
+     base64, image; for tensors the JSON alone), "prepare" the crop, resize
+     and normalisation (for tensors, storing the numbers), "infer" the model;
+     milliseconds, to the microsecond.
      Errors: {"error":{"code":"E_...","message":"..."}}; the module stays usable.
 
    ERROR CODES
      E_JSON    the request is not valid JSON (message gives the byte offset)
-     E_FIELD   a field is missing, of the wrong type, or out of range (names it)
+     E_FIELD   a field is missing, unknown, of the wrong type, or out of range (names it)
      E_BASE64  the image is not valid base64 (names the offending offset)
-     E_DECODE  the bytes are not a decodable JPEG/PNG/BMP/GIF/TGA
-     E_LIMIT   the image (or request) is larger than the configured limit
+     E_DECODE  the bytes are not a decodable JPEG/PNG/BMP/GIF/TGA (with stb_image's reason)
+     E_LIMIT   the image (or request) is larger than the configured limit;
+               images are judged by their header, before any pixel memory
      E_SHAPE   the request contradicts the model's input shape
-     E_MEMORY  an allocation failed
+     E_MEMORY  an allocation failed (wasm32 memory ends at 2 GB)
 
    PRE-PROCESSING (image requests)
      decode -> RGB (alpha composited over white) or grey (ITU-R 601 luma) ->
      optional centred square crop of the shorter side -> resize to width x
      height (area averaging when shrinking, like Pillow's BOX filter; bilinear
      when enlarging) -> (p/255 - mean_c)/std_c -> NCHW float32 input tensor.
-     Models compiled without --norm use mean 0, std 1.
+     Models compiled without --norm use mean 0, std 1; a grey model uses the
+     first pair of norm. Each axis is resized on its own (a 40x20 image for a
+     32x32 model shrinks across and grows down), and the result is within
+     2/255 of Pillow's (tests/js/prepare-pillow.test.mjs): JPEG (baseline,
+     progressive), PNG (8/16-bit, grey, palette, alpha), BMP, GIF (first
+     frame), TGA; 16-bit samples keep their high byte, as Pillow does.
 */
 #ifndef EDGERUN_H
 #define EDGERUN_H
@@ -67,7 +93,9 @@ void *er_alloc(size_t n);
 /* Free memory from er_alloc; NULL is ignored. */
 void er_free(void *p);
 
-/* The model's description as NUL-terminated JSON, owned by the module, valid for its lifetime:
+/* The model's description as NUL-terminated JSON, owned by the module, valid for its lifetime
+   (max_pixels is updated in place by er_set_max_pixels; an E_MEMORY error object if even this
+   could not be built):
    {"abi":1,"name":..,"generator":..,"sha256":..,"opset":..,
     "inputs":[{"name":..,"dtype":"float32","dims":[..],"bytes":..}],"outputs":[..],
     "labels":[..]|null,"norm":[6 numbers]|null,

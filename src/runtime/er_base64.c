@@ -61,6 +61,8 @@ static er_code skip_data_prefix(const char *text, size_t len, size_t *start, er_
     /* Parameters (;name=value) may come before ;base64, the last one. */
     for (;;) {
         if (i >= len) return er_fail(err, ER_E_BASE64, "data URL prefix ends without ';base64,' at offset %zu", i);
+        if (text[i] == ',')
+            return er_fail(err, ER_E_BASE64, "data URL is not base64-encoded (no ';base64,') at offset %zu", i);
         if (text[i] != ';')
             return er_fail(err, ER_E_BASE64, "unexpected character '%c' in the data URL prefix at offset %zu", text[i], i);
         size_t param = ++i;

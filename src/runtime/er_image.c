@@ -30,13 +30,19 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb_image.h>
 
-/* Map a failed stb call to E_MEMORY or to E_DECODE with stb's reason. */
-static er_code decode_failure(er_error *err, const char *doing, const char *problem)
+/* Map a failed stb call to E_MEMORY or to E_DECODE with stb's reason. Some
+   stb failures say nothing (a failed malloc in its zlib among them), so
+   running out of memory is judged by the allocator's failure count, and the
+   reason is cleared before each call (stb keeps the last one in this
+   static, which we compile in) rather than let an earlier image's reason
+   explain this one. */
+static er_code decode_failure(er_error *err, size_t failures_before, const char *doing, const char *problem)
 {
-    const char *reason = stbi_failure_reason();
-    if (reason && strcmp(reason, "outofmem") == 0)
+    const char *reason = stbi__g_failure_reason;
+    if (er_mem_failures() != failures_before || (reason && strcmp(reason, "outofmem") == 0))
         return er_fail(err, ER_E_MEMORY, "out of memory while %s the image", doing);
-    return er_fail(err, ER_E_DECODE, "%s (stb_image: %s)", problem, reason ? reason : "unknown error");
+    if (!reason) return er_fail(err, ER_E_DECODE, "%s", problem);
+    return er_fail(err, ER_E_DECODE, "%s (stb_image: %s)", problem, reason);
 }
 
 er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er_image *img,
@@ -46,7 +52,10 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er
     if (len == 0) return er_fail(err, ER_E_DECODE, "the image is empty (0 bytes)");
     if (len > INT_MAX) return er_fail(err, ER_E_LIMIT, "the image is %zu bytes; at most %d are supported", len, INT_MAX);
     int w, h, n;
-    if (!stbi_info_from_memory(data, (int)len, &w, &h, &n)) return decode_failure(err, "reading the header of", "not a decodable JPEG, PNG, BMP, GIF or TGA image");
+    stbi__g_failure_reason = NULL;
+    size_t failures = er_mem_failures();
+    if (!stbi_info_from_memory(data, (int)len, &w, &h, &n))
+        return decode_failure(err, failures, "reading the header of", "not a decodable JPEG, PNG, BMP, GIF or TGA image");
     if (w <= 0 || h <= 0) return er_fail(err, ER_E_DECODE, "the image header gives an empty size %dx%d", w, h);
     uint64_t pixels = (uint64_t)w * (uint64_t)h;
     if (pixels > max_pixels)
@@ -54,8 +63,10 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er
                        (unsigned long long)pixels, (unsigned long long)max_pixels);
 
     int dw, dh, dn;
+    stbi__g_failure_reason = NULL;
+    failures = er_mem_failures();
     uint8_t *pixels_out = stbi_load_from_memory(data, (int)len, &dw, &dh, &dn, 0);
-    if (!pixels_out) return decode_failure(err, "decoding", "the image data is corrupt or unsupported");
+    if (!pixels_out) return decode_failure(err, failures, "decoding", "the image data is corrupt or unsupported");
     /* The decoder must agree with the header it was judged by. */
     if (dw != w || dh != h || dn < 1 || dn > 4) {
         stbi_image_free(pixels_out);

@@ -3,7 +3,7 @@
    The model (er_model.h) only lists its tensors; whether it takes an image
    and whether it is a classifier are decided here, once, by shape, so that
    the protocol and the description can never disagree. */
-#include "er_runtime.h"
+#include "er_protocol.h"
 #include "er_kernels.h"
 #include "er_model.h"
 
@@ -85,10 +85,10 @@ static void write_ios(er_buf *b, const er_model_io *io, int32_t n)
 }
 
 /* The description is built once; max_pixels, its last field, is rewritten in
-   place when the limit changes, so the pointer stays valid for good. */
+   place when the limit changes (er_runtime_set_max_pixels), so the pointer
+   stays valid for good. */
 static char *info;
 static size_t info_tail; /* offset of the max_pixels value */
-static uint32_t info_limit; /* the limit written there; 0 (never a limit) before the first */
 
 static char *build_info(void)
 {
@@ -151,14 +151,18 @@ static char *build_info(void)
     return er_buf_finish(&b);
 }
 
+void er_info_update_limit(void)
+{
+    if (!info) return;
+    size_t n = er_format_uint(info + info_tail, er_runtime_max_pixels());
+    memcpy(info + info_tail + n, "}", 2);
+}
+
 const char *er_runtime_info(void)
 {
-    if (!info && !(info = build_info())) return NULL;
-    uint32_t limit = er_runtime_max_pixels();
-    if (limit != info_limit) {
-        size_t n = er_format_uint(info + info_tail, limit);
-        memcpy(info + info_tail + n, "}", 2);
-        info_limit = limit;
+    if (!info) {
+        if (!(info = build_info())) return NULL;
+        er_info_update_limit();
     }
     return info;
 }

@@ -9,6 +9,7 @@
 #include "er_runtime.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- numbers -------------------------------------------------------------- */
@@ -29,62 +30,32 @@ size_t er_format_uint(char *out, uint64_t v)
 static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* x * 10^k: correctly rounded for |k| <= 22 (one exact power), within a few
-   ulps beyond, which the round-trip test below absorbs. */
-static double scale10(double x, int k)
+/* x * 10^k in long double: exact powers up to 10^22, then repeated products
+   whose rounding (2^-64 relative on x86, 2^-113 in wasm) stays far below the
+   half-ulp of a double that the digits and the round-trip test resolve. */
+static long double scale10(long double x, int k)
 {
-    for (; k > 22; k -= 22) x *= 1e22;
-    for (; k < -22; k += 22) x /= 1e22;
+    for (; k > 22; k -= 22) x *= 1e22L;
+    for (; k < -22; k += 22) x /= 1e22L;
     return k >= 0 ? x * exact_pow10[k] : x / exact_pow10[-k];
 }
 
-static int same(double a, double b, int is_f32)
+static int same(long double a, double b, int is_f32)
 {
-    return is_f32 ? (float)a == (float)b : a == b;
+    return is_f32 ? (float)a == (float)b : (double)a == b;
 }
 
-size_t er_format_real(char *out, double v, int is_f32)
+/* Write mant, a number of `digits` digits, as d.ddd x 10^exp10 the way
+   JavaScript's Number.prototype.toString lays numbers out; returns the length. */
+static size_t layout(char *o, uint64_t mant, int digits, int exp10)
 {
-    out[0] = '\0';
-    if (!isfinite(v)) return 0;
-    if (is_f32) v = (float)v;
-    char *o = out;
-    if (v == 0.0) {
-        memcpy(o, "0", 2);
-        return 1;
-    }
-    if (v < 0) {
-        *o++ = '-';
-        v = -v;
-    }
-    /* v = d.ddd x 10^e10 with the fewest digits that read back as v. */
-    int e10 = (int)floor(log10(v));
-    if (scale10(v, -e10) >= 10.0) e10++;
-    if (scale10(v, -e10) < 1.0) e10--;
-    const int max_digits = is_f32 ? 9 : 17;
-    double m = 0.0;
-    int digits = 0, exp10 = e10;
-    for (int p = 1; p <= max_digits; p++) {
-        int e = e10;
-        m = nearbyint(scale10(v, p - 1 - e));
-        if (m >= exact_pow10[p]) { /* 9.96 to two digits is 10: one more power */
-            m /= 10.0;
-            e++;
-        }
-        digits = p;
-        exp10 = e;
-        if (same(scale10(m, e - (p - 1)), v, is_f32)) break;
-    }
-    uint64_t mant = (uint64_t)m;
+    char d[24], *start = o;
     while (digits > 1 && mant % 10 == 0) {
         mant /= 10;
         digits--;
     }
-    char d[24];
     er_format_uint(d, mant);
-
-    /* Lay out as JavaScript's Number.prototype.toString does. */
-    int n = exp10 + 1; /* position of the decimal point relative to the digits */
+    int n = exp10 + 1; /* where the decimal point goes, counted in digits */
     if (digits <= n && n <= 21) {
         memcpy(o, d, (size_t)digits);
         o += digits;
@@ -113,7 +84,53 @@ size_t er_format_real(char *out, double v, int is_f32)
         o += er_format_uint(o, (uint64_t)(n - 1 < 0 ? 1 - n : n - 1));
     }
     *o = '\0';
-    return (size_t)(o - out);
+    return (size_t)(o - start);
+}
+
+size_t er_format_real(char *out, double v, int is_f32)
+{
+    out[0] = '\0';
+    if (!isfinite(v)) return 0;
+    if (is_f32) v = (float)v;
+    const double value = v;
+    char *o = out;
+    if (v == 0.0) {
+        memcpy(o, "0", 2);
+        return 1;
+    }
+    if (v < 0) {
+        *o++ = '-';
+        v = -v;
+    }
+    /* v = d.ddd x 10^e10 with the fewest digits that read back as v. */
+    int e10 = (int)floor(log10(v));
+    if (scale10(v, -e10) >= 10.0L) e10++;
+    if (scale10(v, -e10) < 1.0L) e10--;
+    const int max_digits = is_f32 ? 9 : 17;
+    for (int p = 1; p <= max_digits; p++) {
+        int e = e10;
+        long double m = nearbyintl(scale10(v, p - 1 - e));
+        if (m >= exact_pow10[p]) { /* 9.96 to two digits is 10: one more power */
+            m /= 10;
+            e++;
+        }
+        int close = same(scale10(m, e - (p - 1)), v, is_f32);
+        /* A float32 has a margin of 2^-25 against our 2^-64 rounding: the
+           test above is exact for it. A double has not: there the test only
+           proposes, and strtod (correctly rounded) decides; the digits
+           themselves may be one unit off at 17 digits, hence the neighbours. */
+        if (close || p == max_digits) {
+            if (is_f32) return (size_t)(o - out) + layout(o, (uint64_t)m, p, e);
+            for (int delta = 0; delta <= (p == max_digits ? 2 : 0); delta++) {
+                long double c = delta == 0 ? m : delta == 1 ? m - 1 : m + 1;
+                if (c < exact_pow10[p - 1] || c >= exact_pow10[p]) continue;
+                size_t n = (size_t)(o - out) + layout(o, (uint64_t)c, p, e);
+                if (strtod(out, NULL) == value) return n;
+            }
+        }
+    }
+    /* Not reached for finite input: 17 digits always identify a double. */
+    return (size_t)(o - out) + layout(o, (uint64_t)nearbyintl(scale10(v, 16 - e10)), 17, e10);
 }
 
 /* ---- the buffer ----------------------------------------------------------- */

@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-static size_t live_blocks;
+static size_t live_blocks, failures;
 static uint32_t fail_countdown;
 
 /* True when this allocation is the one er_mem_fail_after asked to fail. */
@@ -21,17 +21,20 @@ static int injected_failure(void)
 
 void *er_mem_alloc(size_t n)
 {
-    if (injected_failure()) return NULL;
-    void *p = malloc(n ? n : 1); /* never NULL for a successful empty allocation */
-    if (p) live_blocks++;
+    void *p = injected_failure() ? NULL : malloc(n ? n : 1); /* non-NULL for n = 0 too */
+    if (p)
+        live_blocks++;
+    else
+        failures++;
     return p;
 }
 
 void *er_mem_realloc(void *p, size_t n)
 {
     if (!p) return er_mem_alloc(n);
-    if (injected_failure()) return NULL;
-    return realloc(p, n ? n : 1);
+    void *q = injected_failure() ? NULL : realloc(p, n ? n : 1);
+    if (!q) failures++;
+    return q;
 }
 
 void er_mem_free(void *p)
@@ -46,7 +49,14 @@ size_t er_mem_live_blocks(void)
     return live_blocks;
 }
 
-void er_mem_fail_after(uint32_t n)
+size_t er_mem_failures(void)
 {
+    return failures;
+}
+
+uint32_t er_mem_fail_after(uint32_t n)
+{
+    uint32_t pending = fail_countdown;
     fail_countdown = n;
+    return pending;
 }

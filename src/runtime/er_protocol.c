@@ -18,14 +18,13 @@
 #include <string.h>
 #include <time.h>
 
-#define ER_DEFAULT_MAX_PIXELS 50000000u
-
 static uint32_t max_pixels = ER_DEFAULT_MAX_PIXELS;
 
 uint32_t er_runtime_set_max_pixels(uint32_t limit)
 {
     uint32_t previous = max_pixels;
     if (limit) max_pixels = limit;
+    er_info_update_limit();
     return previous;
 }
 
@@ -43,17 +42,6 @@ double er_now_ms(void)
 
 /* ---- reading the request ------------------------------------------------- */
 
-/* cJSON allocates through er_mem_*; a failed allocation must come out as
-   E_MEMORY, not as a JSON syntax error at some offset. */
-static int json_out_of_memory;
-
-static void *json_alloc(size_t n)
-{
-    void *p = er_mem_alloc(n);
-    if (!p) json_out_of_memory = 1;
-    return p;
-}
-
 static er_code parse_json(const char *text, size_t len, cJSON **root, er_error *err)
 {
     *root = NULL;
@@ -61,13 +49,15 @@ static er_code parse_json(const char *text, size_t len, cJSON **root, er_error *
     /* cJSON would cut strings at a NUL; JSON text has no business holding one. */
     const char *nul = memchr(text, 0, len);
     if (nul) return er_fail(err, ER_E_JSON, "NUL byte at offset %zu", (size_t)(nul - text));
-    cJSON_Hooks hooks = {json_alloc, er_mem_free};
+    /* cJSON allocates through er_mem_*, and fails the same way for a
+       failed allocation as for bad syntax: the failure count tells them apart. */
+    cJSON_Hooks hooks = {er_mem_alloc, er_mem_free};
     cJSON_InitHooks(&hooks);
-    json_out_of_memory = 0;
+    size_t failures = er_mem_failures();
     const char *end = NULL;
     *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!*root) {
-        if (json_out_of_memory) return er_fail(err, ER_E_MEMORY, "out of memory while parsing the request");
+        if (er_mem_failures() != failures) return er_fail(err, ER_E_MEMORY, "out of memory while parsing the request");
         return er_fail(err, ER_E_JSON, "invalid JSON at offset %zu", end ? (size_t)(end - text) : (size_t)0);
     }
     size_t at = (size_t)(end - text);

@@ -22,4 +22,7 @@ char *er_response_outputs(const er_timings *ms, int32_t top);
 /* {"ms":{"infer":..}} */
 char *er_response_infer_time(double infer_ms);
 
+/* Rewrite max_pixels in the model description, if it was built (er_info.c). */
+void er_info_update_limit(void);
+
 #endif /* ER_PROTOCOL_H */

@@ -85,8 +85,13 @@ void *er_mem_realloc(void *p, size_t n);
 void er_mem_free(void *p);
 /* Blocks allocated by er_mem_* and not yet freed. */
 size_t er_mem_live_blocks(void);
-/* Testing aid: make the n-th allocation from now fail (once); 0 disarms. */
-void er_mem_fail_after(uint32_t n);
+/* Allocations that have failed so far: libraries that fail without saying
+   why (stb_image, cJSON) are judged out of memory when this moved. */
+size_t er_mem_failures(void);
+/* Testing aid: make the n-th allocation from now fail (once); 0 disarms.
+   Returns how many allocations the previous arming still had to go (0 when it
+   fired or was not armed), so a test can tell when a run allocated less. */
+uint32_t er_mem_fail_after(uint32_t n);
 
 /* ---- base64 (er_base64.c) ------------------------------------------------ */
 
@@ -181,6 +186,7 @@ char *er_runtime_run_tensors(void);
    NULL when out of memory. */
 const char *er_runtime_info(void);
 /* Set the pixel limit (0 keeps it); returns the previous one. */
+#define ER_DEFAULT_MAX_PIXELS 50000000u
 uint32_t er_runtime_set_max_pixels(uint32_t max_pixels);
 uint32_t er_runtime_max_pixels(void);
 

@@ -1,0 +1,63 @@
+// prepare-pillow.test.mjs - edgerun's decode + prepare against Pillow's.
+//
+// tests/runtime/pillow_cases.py (Debian's /usr/bin/python3 with Pillow and
+// numpy) writes images of every supported kind - odd sizes, portrait and
+// landscape, grey, RGBA with real transparency, grey+alpha, 16-bit, palette
+// with and without transparency, progressive and baseline JPEG (4:4:4),
+// BMP, GIF, TGA - and what Pillow makes of each for a crop/size/channels
+// case. build/tests/er-prepare (`make runtime-test-tools`) runs the runtime's
+// er_image_decode + er_image_prepare on the same file. Every prepared pixel
+// must be within 2/255 of Pillow's: Pillow rounds to 8 bits between its two
+// resize passes and libjpeg's IDCT is not stb_image's, edgerun keeps floats.
+// (Box ties are not a source of difference: the kernels' box table repeats
+// Pillow's own arithmetic, see er_resample.c.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const driver = path.join(root, 'build/tests/er-prepare');
+const out = path.join(root, 'build/tests/pillow');
+// In 1/255 steps, plus float rounding: ours is v/255 in float32, times 255.
+const TOLERANCE = 2 + 1e-3;
+
+test('decode + prepare should match Pillow within 2/255 on every kind of image', (t) => {
+  assert.ok(fs.existsSync(driver), `${driver} is missing: run make runtime-test-tools`);
+  fs.rmSync(out, { recursive: true, force: true });
+  const gen = spawnSync('/usr/bin/python3', [path.join(root, 'tests/runtime/pillow_cases.py'), out], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, `pillow_cases.py failed:\n${gen.stderr}`);
+  const cases = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+  assert.ok(cases.length >= 30, `only ${cases.length} cases`);
+
+  const failures = [];
+  for (const c of cases) {
+    const run = spawnSync(driver, [path.join(out, c.image), c.width, c.height, c.channels, c.crop ? 1 : 0].map(String),
+      { maxBuffer: 1 << 26 });
+    if (run.status !== 0) {
+      failures.push(`${c.name}: er-prepare failed: ${run.stderr}`);
+      continue;
+    }
+    const plane = c.width * c.height;
+    const ours = new Float32Array(run.stdout.buffer, run.stdout.byteOffset, run.stdout.byteLength / 4); // CHW, 0..1
+    const ref = fs.readFileSync(path.join(out, c.reference)); // HWC, 0..255
+    if (ours.length !== plane * c.channels || ref.length !== ours.length) {
+      failures.push(`${c.name}: ${ours.length} values, Pillow has ${ref.length}`);
+      continue;
+    }
+    let max = 0, where = 0;
+    for (let ch = 0; ch < c.channels; ch++) {
+      for (let i = 0; i < plane; i++) {
+        const d = Math.abs(ours[ch * plane + i] * 255 - ref[i * c.channels + ch]);
+        if (d > max) { max = d; where = i; }
+      }
+    }
+    t.diagnostic(`${c.name.padEnd(44)} max difference ${max.toFixed(3)}/255`);
+    if (!(max <= TOLERANCE)) {
+      failures.push(`${c.name}: ${max.toFixed(3)}/255 at pixel (${where % c.width}, ${Math.floor(where / c.width)})`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});
