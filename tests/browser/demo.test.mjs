@@ -374,6 +374,19 @@ test('demo_should_classify_camera_frames_several_times_per_second', async () => 
   const stopped = (await result()).runs;
   await page.waitForTimeout(300);
   assert.ok((await result()).runs <= stopped + 1, 'runs continue after the camera stopped');
+
+  // A refused permission is explained, and the page stays as it was.
+  const { errors } = await result();
+  await page.evaluate(() => {
+    window.__gum = navigator.mediaDevices.getUserMedia;
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  await page.click('#camera');
+  await page.waitForFunction((e) => Number(document.querySelector('#error').dataset.count) > e, errors);
+  assert.match((await result()).error, /Camera access was denied/);
+  assert.equal(await page.getAttribute('#camera', 'aria-pressed'), 'false');
+  assert.equal(await page.isDisabled('#camera'), false);
+  await page.evaluate(() => (navigator.mediaDevices.getUserMedia = window.__gum));
 });
 
 test('demo_should_look_right_on_desktop_and_phone', async () => {
