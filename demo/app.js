@@ -47,7 +47,7 @@
     selected: null,      // name of the chosen model
     loading: new Map(),  // name -> Promise<model>
     labels: null,        // class names, from the first loaded model
-    rows: [],            // chart rows: {g, label, track, fill, pct}
+    rows: [],            // chart rows: {g, track, fill, value}
     probs: null,         // last probabilities, to redraw the chart on resize
     current: null,       // the last still image, re-run when the model changes
     runs: 0,
@@ -111,13 +111,13 @@
   // A readable sentence for a failed run; the code and the module's own
   // message stay in it, since they say exactly what was wrong.
   function runErrorText(err, job) {
-    const what = job.kind === 'camera' ? 'The camera frame' : `“${job.name}”`;
+    const what = job.kind === 'camera' ? 'the camera frame' : `“${job.name}”`;
     const detail = err && err.code ? `${err.code}: ${err.message}` : String(err && err.message || err);
     switch (err && err.code) {
       case 'E_DECODE':
         return `Could not read ${what} as an image. ${detail}`;
       case 'E_LIMIT':
-        return `${what} is too large to classify here. ${detail}`;
+        return `${what[0].toUpperCase()}${what.slice(1)} is too large to classify here. ${detail}`;
       case 'E_MEMORY':
         return `The model ran out of memory on ${what}. ${detail}`;
       default:
@@ -141,6 +141,7 @@
       showStatus(`Loading ${prettyName(name)} (${formatBytes(entry.bytes)})…`);
       p = edgerun.load(entry.file).then((model) => {
         entry.loadMs = performance.now() - t0;
+        showStatus(state.camera ? CAMERA_ON : READY);
         return model;
       });
       state.loading.set(name, p);
@@ -196,7 +197,6 @@
     if (!state.labels) buildChart(model.info.labels || model.info.outputs.map((_, i) => String(i)));
     describeModel(name, model);
     clearError();
-    showStatus(state.camera ? CAMERA_ON : READY);
     // The camera loop picks the new model up on its next frame by itself.
     if (!state.camera && state.current) await submit(state.current);
   }
@@ -222,6 +222,7 @@
     try {
       model = await getModel(name);
     } catch (err) {
+      if (job.kind === 'camera') stopCamera(); // rather than retry the download on every frame
       showError(`Could not load ${prettyName(name)}: ${err.message}`);
       return;
     }
@@ -392,7 +393,6 @@
       const track = svg('rect', { class: 'row-track', y: 5, height: CHART_ROW - 10, rx: 3 });
       const fill = svg('rect', { class: 'row-fill', y: 5, height: CHART_ROW - 10, rx: 3, width: 0 });
       const value = svg('text', { class: 'row-pct', y: CHART_ROW / 2, 'dominant-baseline': 'central', 'text-anchor': 'end' });
-      value.textContent = '';
       g.append(name, track, fill, value);
       ui.chart.append(g);
       return { g, track, fill, value };

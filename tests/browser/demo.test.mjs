@@ -205,7 +205,8 @@ test('demo_should_load_under_its_csp_and_show_a_first_result', async () => {
   const sizes = JSON.parse(fs.readFileSync(path.join(WEB, 'models.json'), 'utf8')).models;
   assert.deepEqual(sizes.map((m) => m.name), MODELS);
   for (const m of sizes) {
-    assert.equal(m.bytes, fs.statSync(path.join(WEB, m.file)).size, `${m.name} size in models.json`);
+    assert.equal(m.bytes, fs.statSync(path.join(WEB, m.file)).size,
+      `web/models.json gives an old size for ${m.name}: the model was rebuilt since; run "make demo-site"`);
     const text = await page.textContent(`label:has(input[value="${m.name}"])`);
     assert.match(text, /\d+(\.\d+)? (kB|MB)/, `${m.name} shows its size`);
   }
@@ -311,8 +312,11 @@ test('demo_should_show_an_error_for_bad_files_and_keep_working', async () => {
   fs.writeFileSync(big, '');
   fs.truncateSync(big, 60e6); // over the page's 50 MB guard; sparse, so cheap
 
+  const empty = path.join(tmp, 'empty.jpg');
+  fs.writeFileSync(empty, '');
+
   const cases = [[text, /notes\.txt.*as an image.*E_DECODE/], [huge, /huge\.png.*too large.*E_LIMIT/],
-    [big, /big\.jpg.*60\.00 MB/]];
+    [big, /big\.jpg.*60\.00 MB/], [empty, /empty\.jpg” is empty/]];
   for (const [file, message] of cases) {
     const before = await result();
     await page.setInputFiles('#file', file);
