@@ -47,7 +47,8 @@ static er_code skip_data_prefix(const char *text, size_t len, size_t *start, er_
     if (!starts_with(text, len, i, "data:")) return ER_OK;
     i += 5;
     if (!starts_with(text, len, i, "image/"))
-        return er_fail(err, ER_E_BASE64, "data URL is not an image (expected data:image/<type>;base64,) at offset %zu", i);
+        return er_fail(err, ER_E_BASE64,
+                       "data URL is not an image (expected data:image/<type>;base64,) at offset %zu", i);
     i += 6;
     size_t type_start = i;
     while (i < len) {
@@ -64,7 +65,8 @@ static er_code skip_data_prefix(const char *text, size_t len, size_t *start, er_
         if (text[i] == ',')
             return er_fail(err, ER_E_BASE64, "data URL is not base64-encoded (no ';base64,') at offset %zu", i);
         if (text[i] != ';')
-            return er_fail(err, ER_E_BASE64, "unexpected character '%c' in the data URL prefix at offset %zu", text[i], i);
+            return er_fail(err, ER_E_BASE64, "unexpected character '%c' in the data URL prefix at offset %zu",
+                           text[i], i);
         size_t param = ++i;
         while (i < len && text[i] != ';' && text[i] != ',') i++;
         if (i < len && text[i] == ',') {

@@ -50,12 +50,14 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er
 {
     memset(img, 0, sizeof *img);
     if (len == 0) return er_fail(err, ER_E_DECODE, "the image is empty (0 bytes)");
-    if (len > INT_MAX) return er_fail(err, ER_E_LIMIT, "the image is %zu bytes; at most %d are supported", len, INT_MAX);
+    if (len > INT_MAX)
+        return er_fail(err, ER_E_LIMIT, "the image is %zu bytes; at most %d are supported", len, INT_MAX);
     int w, h, n;
     stbi__g_failure_reason = NULL;
     size_t failures = er_mem_failures();
     if (!stbi_info_from_memory(data, (int)len, &w, &h, &n))
-        return decode_failure(err, failures, "reading the header of", "not a decodable JPEG, PNG, BMP, GIF or TGA image");
+        return decode_failure(err, failures, "reading the header of",
+                              "not a decodable JPEG, PNG, BMP, GIF or TGA image");
     if (w <= 0 || h <= 0) return er_fail(err, ER_E_DECODE, "the image header gives an empty size %dx%d", w, h);
     uint64_t pixels = (uint64_t)w * (uint64_t)h;
     if (pixels > max_pixels)
@@ -70,7 +72,8 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er
     /* The decoder must agree with the header it was judged by. */
     if (dw != w || dh != h || dn < 1 || dn > 4) {
         stbi_image_free(pixels_out);
-        return er_fail(err, ER_E_DECODE, "the image decodes to %dx%dx%d, not the %dx%d of its header", dw, dh, dn, w, h);
+        return er_fail(err, ER_E_DECODE, "the image decodes to %dx%dx%d, not the %dx%d of its header", dw, dh, dn,
+                       w, h);
     }
     img->width = dw;
     img->height = dh;

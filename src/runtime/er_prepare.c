@@ -7,10 +7,11 @@
    code ONNX Resize runs, with Pillow's conventions: half-pixel centres, the
    filter widened by the shrink factor, taps outside the image dropped.
 
-   Memory stays proportional to the output, not the photo: each source row
-   is converted to float and resized horizontally on its own, so a 12 MP
-   JPEG headed for 32x32 needs a few rows of floats and a crop_height x 32
-   intermediate, never a float copy of the image. */
+   Beyond the decoded 8-bit pixels, memory stays proportional to the
+   output, not the photo: each source row is converted to float and resized
+   horizontally on its own, so a 12 MP JPEG headed for 32x32 needs one row
+   of floats and a crop_height x 32 intermediate, never a float copy of the
+   image. */
 #include "er_runtime.h"
 #include "er_kernels.h"
 

@@ -113,7 +113,7 @@ static int get_int(const cJSON *item, double lo, double hi, int64_t *v)
     return 1;
 }
 
-/* "[1,3,32,32]" into out (at least 200 bytes); longer shapes end in "...". */
+/* "[1,3,32,32]" into out; 200 bytes hold any shape of rank <= ER_MODEL_MAX_RANK. */
 static const char *dims_text(const er_model_io *io, char *out, size_t cap)
 {
     size_t n = 0;

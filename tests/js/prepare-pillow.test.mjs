@@ -27,7 +27,8 @@ const TOLERANCE = 2 + 1e-3;
 test('decode + prepare should match Pillow within 2/255 on every kind of image', (t) => {
   assert.ok(fs.existsSync(driver), `${driver} is missing: run make runtime-test-tools`);
   fs.rmSync(out, { recursive: true, force: true });
-  const gen = spawnSync('/usr/bin/python3', [path.join(root, 'tests/runtime/pillow_cases.py'), out], { encoding: 'utf8' });
+  const generator = path.join(root, 'tests/runtime/pillow_cases.py');
+  const gen = spawnSync('/usr/bin/python3', [generator, out], { encoding: 'utf8' });
   assert.equal(gen.status, 0, `pillow_cases.py failed:\n${gen.stderr}`);
   const cases = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
   assert.ok(cases.length >= 30, `only ${cases.length} cases`);

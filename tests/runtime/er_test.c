@@ -21,7 +21,8 @@ void er_test_run(const char *name, void (*test)(void))
 int er_test_fail(const char *file, int line, const char *what, const char *detail)
 {
     current_failed = 1;
-    fprintf(stderr, "FAIL %s\n  %s:%d: %s%s%s\n", current, file, line, what, detail ? "\n  " : "", detail ? detail : "");
+    fprintf(stderr, "FAIL %s\n  %s:%d: %s%s%s\n", current, file, line, what, detail ? "\n  " : "",
+            detail ? detail : "");
     return 0;
 }
 

@@ -80,7 +80,8 @@ static void tensor_request_should_name_what_is_wrong_with_its_inputs(void)
     CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":{\"a\":[1,2,3,4,5,6]}}", "E_FIELD"), "input \"b\" is missing");
     CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":{\"a\":[],\"b\":[],\"c\":[]}}", "E_FIELD"),
               "the model has no input \"c\"");
-    CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":{\"a\":[],\"b\":[],\"a\":[]}}", "E_FIELD"), "duplicate input \"a\"");
+    CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":{\"a\":[],\"b\":[],\"a\":[]}}", "E_FIELD"),
+              "duplicate input \"a\"");
     CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":{\"a\":[1,2,3,4,5,6],\"b\":[1,2]}}", "E_SHAPE"),
               "input.b has 2 numbers; the model's input \"b\" [3] takes 3");
     CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":{\"a\":[1,2,3,4,null,6],\"b\":[1,2,3]}}", "E_FIELD"),
