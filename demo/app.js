@@ -286,6 +286,14 @@
     d.source = job.kind === 'camera' ? 'camera' : `${job.kind}:${job.name}`;
     d.runs = String(++state.runs); // last: tests treat it as "everything above is set"
     ui.result.setAttribute('aria-busy', 'false');
+    if (job.reveal) reveal(ui.result);
+  }
+
+  function reveal(el) {
+    const r = el.getBoundingClientRect();
+    if (r.top >= 0 && r.top + Math.min(r.height, 240) <= window.innerHeight) return; // its answer is visible
+    const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    el.scrollIntoView({ block: 'start', behavior: smooth ? 'smooth' : 'auto' });
   }
 
   // ---- what the model sees ---------------------------------------------------
@@ -430,7 +438,9 @@
 
   // ---- still images ----------------------------------------------------------
 
-  async function classifyBlob(blob, name, kind, truth) {
+  // reveal: scroll the result into view when it is off screen (a phone,
+  // where it sits below the input); not for the page's own first sample.
+  async function classifyBlob(blob, name, kind, truth, reveal = true) {
     stopCamera();
     markGallery(kind === 'gallery' ? name : null);
     if (blob.size === 0) {
@@ -449,7 +459,7 @@
       return;
     }
     state.current = { kind, name, truth, blob, base64 };
-    await submit(state.current);
+    await submit({ ...state.current, reveal });
   }
 
   function firstFile(list) {
@@ -539,7 +549,7 @@
     }
   }
 
-  async function classifyGalleryImage(img) {
+  async function classifyGalleryImage(img, reveal = true) {
     let blob;
     try {
       const res = await fetch(`gallery/${encodeURIComponent(img.file)}`);
@@ -549,7 +559,7 @@
       showError(`Could not fetch the sample ${img.file}: ${err.message}`);
       return;
     }
-    await classifyBlob(blob, img.file, 'gallery', img.label);
+    await classifyBlob(blob, img.file, 'gallery', img.label, reveal);
   }
 
   // ---- camera ----------------------------------------------------------------
@@ -702,7 +712,7 @@
     await selectModel(first);
     // Show a result straight away rather than an empty chart.
     if (gallery && gallery.images.length && !state.current && !state.camera) {
-      await classifyGalleryImage(gallery.images[0]);
+      await classifyGalleryImage(gallery.images[0], false);
     }
     ui.result.setAttribute('aria-busy', 'false');
     document.body.dataset.ready = 'true';

@@ -101,7 +101,10 @@ function assertDistribution(r, what) {
 
 // The page's own layout boxes, to check that results never move anything.
 const boxes = () => page.evaluate(() => ['.model-card', '.input-card', '.result-card', '#chart', '.gallery-card']
-  .map((s) => { const b = document.querySelector(s).getBoundingClientRect(); return [s, b.x, b.y, b.width, b.height].join(' '); }));
+  .map((s) => {
+    const b = document.querySelector(s).getBoundingClientRect();
+    return [s, b.x + scrollX, b.y + scrollY, b.width, b.height].join(' ');
+  }));
 
 // A valid PNG of w x h 1-bit grey pixels: a few kB on disk, w*h pixels decoded.
 function hugePng(w, h) {
@@ -420,6 +423,15 @@ test('demo_should_look_right_on_desktop_and_phone', async () => {
     assert.ok(row.pctEnd <= 390, `the percentage of ${row.cls} reaches x=${row.pctEnd} on a 390px screen`);
   }
   await page.screenshot({ path: path.join(BUILD, 'demo-phone.png'), fullPage: true, animations: 'disabled' });
+  // On a phone the gallery is below the result: picking a sample brings the
+  // answer into view.
+  const before2 = await result();
+  await page.click('.thumb[data-file="ship-0001.jpg"]');
+  await waitForRun(before2, 'gallery:ship-0001.jpg');
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#result').getBoundingClientRect();
+    return r.top >= 0 && r.top < innerHeight / 2;
+  }, null, { timeout: 5000 });
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
