@@ -130,8 +130,16 @@ static int fuse_residual(er_graph *g, er_node *conv, er_node *add)
     if (tr->dtype != ER_DTYPE_FLOAT || tr->rank != ty->rank || to->rank != ty->rank) return 0;
     for (int32_t i = 0; i < ty->rank; i++)
         if (tr->dims[i] != ty->dims[i] || to->dims[i] != ty->dims[i]) return 0;
-    /* The residual must exist when the conv runs, not only when the Add did. */
-    if (!defined_before(g, other, conv->id)) return 0;
+    /* The residual must exist when the conv runs. When it is computed later
+       (a shortcut scheduled after the main branch), the conv moves to the
+       Add's place: its inputs exist there too, and the Add was its only reader. */
+    if (!defined_before(g, other, conv->id)) {
+        int32_t from = conv->id, to = add->id;
+        g->nodes.items[from] = add;
+        g->nodes.items[to] = conv;
+        add->id = from;
+        conv->id = to;
+    }
     conv->residual = other;
     conv->out[0] = add->out[0];
     conv->fused = append_fused(g, conv->fused, "Add");

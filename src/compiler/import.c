@@ -77,7 +77,7 @@ static int expand_nodes(er_pool *pool, const onnx_model *m, const onnx_node *nod
 
 /* Replace a call of local function f by its body. */
 static int inline_call(er_pool *pool, const onnx_model *m, const onnx_node *call, const onnx_function *f,
-                       int64_t opset, const char *prefix, int depth, node_list *out)
+                       int64_t opset, int depth, node_list *out)
 {
     if (depth > 32)
         return er_fail("local function '%s' nests more than 32 levels deep (recursive?)", f->name);
@@ -100,7 +100,9 @@ static int inline_call(er_pool *pool, const onnx_model *m, const onnx_node *call
         map.to[map.n++] = i < call->n_outputs ? call->outputs[i] : "";
     }
     int64_t body_opset = onnx_opset_version(f->opsets, f->n_opsets, "");
-    char *inner = er_sprintf(pool, "%s%s/", prefix, call->name[0] ? call->name : f->name);
+    /* Body nodes are named under the call site; a nested call's name already
+       carries its own prefix. */
+    char *inner = er_sprintf(pool, "%s/", call->name[0] ? call->name : f->name);
     if (!inner) return -1;
     return expand_nodes(pool, m, f->nodes, f->n_nodes, body_opset ? body_opset : opset, &map, call, f, inner,
                         depth + 1, out);
@@ -162,7 +164,7 @@ static int expand_nodes(er_pool *pool, const onnx_model *m, const onnx_node *nod
         }
         const onnx_function *f = find_function(m, &n);
         if (f) {
-            if (inline_call(pool, m, &n, f, opset, prefix, depth, out)) return -1;
+            if (inline_call(pool, m, &n, f, opset, depth, out)) return -1;
         } else if (list_push(pool, out, &n, opset)) {
             return -1;
         }
@@ -244,10 +246,6 @@ er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m)
         int32_t id = add_graph_input(g, vi, g->n_inputs);
         if (id < 0) return NULL;
         g->inputs[g->n_inputs++] = id;
-    }
-    if (!g->n_inputs) {
-        er_fail("the graph has no inputs: nothing to compute at run time");
-        return NULL;
     }
 
     /* Nodes, with local functions inlined. */

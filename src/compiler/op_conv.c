@@ -175,10 +175,13 @@ static int convt_attrs_of(er_graph *g, er_node *n, conv_attrs *c)
         int64_t full = c->stride[i] * (in - 1) + c->out_pad[i] + span;
         if (n_os >= 0 || same) {
             int64_t out = n_os >= 0 ? out_shape[skip + i] : in * c->stride[i];
-            int64_t total = full - out;
-            if (total < 0) return er_node_fail(g, n, "output_shape %lld is larger than the %lld this op produces", (long long)out, (long long)full);
+            /* A requested output larger than the natural one makes the total
+               padding negative: the output grows at the end, zero beyond the
+               data (as the ONNX reference, which halves with floor division). */
+            int64_t total = full - out, half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+            if (out < 1 || total < -full) return er_node_fail(g, n, "output_shape %lld is invalid on axis %d", (long long)out, i);
             int upper = !strcmp(auto_pad, "SAME_UPPER");
-            c->pad_begin[i] = upper ? total / 2 : total - total / 2;
+            c->pad_begin[i] = upper ? half : total - half;
             c->pad_end[i] = total - c->pad_begin[i];
             c->out[i] = out;
         } else {

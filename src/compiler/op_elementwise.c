@@ -59,14 +59,16 @@ static int broadcast_params(const er_graph *g, const er_node *n, const er_tensor
     return 0;
 }
 
-static int lower_binary_call(er_graph *g, const er_node *n, int32_t f32_kernel, int32_t a, int32_t b, int32_t y)
+/* y = a (op) b; b_shape, when given, is how b broadcasts (legacy broadcasting). */
+static int lower_binary_call(er_graph *g, const er_node *n, int32_t f32_kernel, int32_t a, int32_t b, int32_t y,
+                             const er_tensor *b_shape)
 {
     er_binary_params p;
     er_tensor *ty = er_t(g, y);
     int32_t k = f32_kernel == ERK_er_f32_prelu ? (ty->dtype == ER_DTYPE_FLOAT ? f32_kernel : -1)
                                                : er_kernel_typed(f32_kernel, ty->dtype);
     if (k < 0) return er_node_fail(g, n, "type %s is not supported", er_dtype_name(ty->dtype));
-    if (broadcast_params(g, n, er_t(g, a), er_t(g, b), ty, &p)) return -1;
+    if (broadcast_params(g, n, er_t(g, a), b_shape ? b_shape : er_t(g, b), ty, &p)) return -1;
     return ER_CALL(g, n, k, p, a, b, y);
 }
 
@@ -143,7 +145,7 @@ int unary_lower(er_graph *g, er_node *n)
                 continue;
             }
             int32_t t = er_temp_new(g, n, i == 1 ? "max" : "min", ER_DTYPE_FLOAT, y->rank, y->dims);
-            if (t < 0 || lower_binary_call(g, n, i == 1 ? ERK_er_f32_max : ERK_er_f32_min, cur, b->id, t)) return -1;
+            if (t < 0 || lower_binary_call(g, n, i == 1 ? ERK_er_f32_max : ERK_er_f32_min, cur, b->id, t, NULL)) return -1;
             cur = t;
         }
         er_unary_params q = p;
@@ -171,12 +173,33 @@ static int32_t binary_kernel(int32_t op)
     }
 }
 
+/* B as it broadcasts against A. Before opset 7, ops took broadcast=1 with an
+   optional axis (B aligned at that axis of A, not at the end), and PRelu's
+   1-D slope meant one value per channel (axis 1). */
+static int operand_b(er_graph *g, const er_node *n, er_tensor *view)
+{
+    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1);
+    *view = *b;
+    if (n->opset >= 7) return 0;
+    int64_t broadcast = 0, axis = -1;
+    if (er_attr_int(g, n, "broadcast", 0, &broadcast) || er_attr_int(g, n, "axis", -1, &axis)) return -1;
+    if (n->op == ER_OP_PRelu && b->rank == 1 && a->rank > 2 && b->dims[0] == a->dims[1] && b->dims[0] != 1) axis = 1;
+    else if (!broadcast || axis < 0) return 0;
+    if (axis + b->rank > a->rank)
+        return er_node_fail(g, n, "B of rank %d does not fit A of rank %d at axis %lld", b->rank, a->rank, (long long)axis);
+    view->rank = a->rank;
+    for (int32_t i = 0; i < a->rank; i++)
+        view->dims[i] = i >= axis && i < axis + b->rank ? b->dims[i - axis] : 1;
+    return 0;
+}
+
 int binary_infer(er_graph *g, er_node *n)
 {
     if (er_check_arity(g, n, 2, 2, 1, 1) || er_check_dtype(g, n, 0, n->op == ER_OP_PRelu ? float_only : arith_types) ||
         er_check_dtype(g, n, 1, n->op == ER_OP_PRelu ? float_only : arith_types))
         return -1;
-    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1);
+    er_tensor *a = er_in(g, n, 0), bv, *b = &bv;
+    if (operand_b(g, n, &bv)) return -1;
     if (a->dtype != b->dtype && n->op != ER_OP_Pow)
         return er_node_fail(g, n, "inputs have different types %s and %s", er_dtype_name(a->dtype),
                             er_dtype_name(b->dtype));
@@ -193,18 +216,19 @@ int binary_infer(er_graph *g, er_node *n)
 
 int binary_lower(er_graph *g, er_node *n)
 {
-    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1), *y = er_out(g, n, 0);
+    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1), *y = er_out(g, n, 0), bv;
+    if (operand_b(g, n, &bv)) return -1;
     if (n->op == ER_OP_Pow && a->dtype != b->dtype) {
         /* Mixed types: compute in double, as the ONNX reference (numpy) does. */
         int32_t da = er_temp_new(g, n, "base", ER_DTYPE_DOUBLE, a->rank, a->dims);
-        int32_t db = er_temp_new(g, n, "exponent", ER_DTYPE_DOUBLE, b->rank, b->dims);
+        int32_t db = er_temp_new(g, n, "exponent", ER_DTYPE_DOUBLE, bv.rank, bv.dims);
         int32_t dy = er_temp_new(g, n, "power", ER_DTYPE_DOUBLE, y->rank, y->dims);
         if (da < 0 || db < 0 || dy < 0 || lower_cast(g, n, a->id, da) || lower_cast(g, n, b->id, db) ||
-            lower_binary_call(g, n, ERK_er_f32_pow, da, db, dy))
+            lower_binary_call(g, n, ERK_er_f32_pow, da, db, dy, NULL))
             return -1;
         return lower_cast(g, n, dy, y->id);
     }
-    return lower_binary_call(g, n, binary_kernel(n->op), a->id, b->id, y->id);
+    return lower_binary_call(g, n, binary_kernel(n->op), a->id, b->id, y->id, &bv);
 }
 
 /* ---- variadic ---- */
@@ -245,7 +269,7 @@ int variadic_lower(er_graph *g, er_node *n)
             out = er_temp_new(g, n, "partial", y->dtype, rank, dims);
             if (out < 0) return -1;
         }
-        if (lower_binary_call(g, n, k, acc, n->in[i], out)) return -1;
+        if (lower_binary_call(g, n, k, acc, n->in[i], out, NULL)) return -1;
         acc = out;
     }
     return 0;

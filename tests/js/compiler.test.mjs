@@ -1,0 +1,238 @@
+// edgerun-compile as a user meets it: hostile files, the messages it gives,
+// ONNX local functions, the shape of the C it writes. Hostile inputs run
+// through the compiler built with ASan+UBSan (build/native-san/edgerun-compile).
+// Build first: make compiler build/native-san/edgerun-compile (make test does).
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import * as ort from 'onnxruntime-node';
+
+ort.env.logLevel = 'error';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shared = path.resolve(process.env.SHARED || path.join(root, '../shared'));
+const compiler = path.join(root, 'build/edgerun-compile');
+const sanitized = path.join(root, 'build/native-san/edgerun-compile');
+const resnet20 = path.join(shared, 'models/resnet20-cifar10.onnx');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerun-compiler-'));
+const models = path.join(work, 'models');
+
+before(() => {
+  for (const exe of [compiler, sanitized])
+    assert.ok(fs.existsSync(exe), `${path.relative(root, exe)} is missing: run make ${path.relative(root, exe)}`);
+  execFileSync('/usr/bin/python3', [path.join(root, 'tests/compiler/make_models.py'), models]);
+});
+
+function compile(model, extra = [], exe = sanitized) {
+  const out = path.join(work, `${path.basename(model, '.onnx')}-${crypto.randomUUID()}.c`);
+  const r = spawnSync(exe, [model, '-o', out, '--quiet', ...extra], { encoding: 'utf8', timeout: 60000 });
+  return { ...r, out };
+}
+
+// The contract for bad input: exit status 2, exactly one line on stderr that
+// names the file, no sanitizer report, no output file left behind.
+function assertRejected(r, file, ...mentions) {
+  assert.equal(r.status, 2, `exit status for ${file}: ${r.status}\n${r.stderr}`);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+  assert.ok(lines[0].includes(file), `the message names ${file}: ${lines[0]}`);
+  for (const m of mentions) assert.ok(lines[0].includes(m), `the message mentions ${m}: ${lines[0]}`);
+  assert.ok(!fs.existsSync(r.out), 'no output file is written');
+  return lines[0];
+}
+
+test('a truncated model should be rejected with exit 2 and one line naming the file', () => {
+  const bytes = fs.readFileSync(resnet20);
+  for (const cut of [1, 7, 4096, Math.floor(bytes.length / 2), bytes.length - 1]) {
+    const file = path.join(work, `truncated-${cut}.onnx`);
+    fs.writeFileSync(file, bytes.subarray(0, cut));
+    assertRejected(compile(file), file);
+  }
+});
+
+test('random bytes and an empty file should be rejected with exit 2', () => {
+  let seed = 12345;
+  for (let k = 0; k < 5; k++) {
+    const bytes = Buffer.alloc(2048);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    const file = path.join(work, `random-${k}.onnx`);
+    fs.writeFileSync(file, bytes);
+    assertRejected(compile(file), file);
+  }
+  const empty = path.join(work, 'empty.onnx');
+  fs.writeFileSync(empty, '');
+  assertRejected(compile(empty), empty, 'empty');
+  const missing = path.join(work, 'does-not-exist.onnx');
+  assertRejected(compile(missing), missing, 'cannot open');
+});
+
+test('a missing initializer should be rejected naming the node and the missing input', () => {
+  const file = path.join(models, 'missing_initializer.onnx');
+  assertRejected(compile(file), file, "'conv1'", 'Conv', "'W_missing'");
+});
+
+test('an unsupported operator should be rejected naming the node and its op type', () => {
+  const file = path.join(models, 'unsupported_op.onnx');
+  assertRejected(compile(file), file, "'odd_one'", "'Erf'");
+  const custom = path.join(models, 'custom_domain.onnx');
+  assertRejected(compile(custom), custom, "'fancy'", "'FancyAct'", 'com.example');
+});
+
+test('a symbolic non-batch dimension, external data and mismatched labels should be explained', () => {
+  const sym = path.join(models, 'symbolic_height.onnx');
+  assertRejected(compile(sym), sym, "'height'", 'axis 2');
+  const ext = path.join(models, 'external_data.onnx');
+  assertRejected(compile(ext), ext, 'external');
+  const labels = path.join(work, 'nine-labels.txt');
+  fs.writeFileSync(labels, 'a\nb\nc\nd\ne\nf\ng\nh\ni\n');
+  assertRejected(compile(resnet20, ['--labels', labels]), labels, '9 labels', '10 values');
+  assertRejected(compile(resnet20, ['--norm', '0.5,0,0.5,1,0.5,1']), '--norm', 'positive');
+});
+
+test('a symbolic batch dimension should be pinned to 1', () => {
+  const r = compile(path.join(models, 'symbolic_batch.onnx'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(fs.readFileSync(r.out, 'utf8'), /inputs: x float32\[1,3,8,8\]/);
+});
+
+test('mutated models should never crash the sanitized compiler (400 variants)', () => {
+  const sources = [resnet20, path.join(models, 'local_function.onnx'),
+    path.join(shared, 'onnx-tests/node/test_conv_with_strides_padding/model.onnx')];
+  let seed = 99, accepted = 0, rejected = 0;
+  const rand = (n) => ((seed = (seed * 1664525 + 1013904223) >>> 0) % n);
+  for (let k = 0; k < 400; k++) {
+    const src = fs.readFileSync(sources[k % sources.length]);
+    // Mutations near the front hit headers and lengths; ResNet weights are mostly payload.
+    const span = Math.min(src.length, k % 3 === 0 ? 8192 : src.length);
+    const bytes = Buffer.from(src);
+    const kind = k % 4;
+    let mutated = bytes;
+    if (kind === 0) for (let i = 0; i < 4; i++) bytes[rand(span)] ^= 1 << rand(8);
+    else if (kind === 1) bytes[rand(span)] = [0x00, 0xff, 0x7f, 0x80][rand(4)];
+    else if (kind === 2) mutated = bytes.subarray(0, rand(span) + 1);
+    else mutated = Buffer.concat([bytes.subarray(0, rand(span)), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), bytes.subarray(rand(span))]);
+    const file = path.join(work, 'mutant.onnx');
+    fs.writeFileSync(file, mutated);
+    const r = compile(file, [], sanitized);
+    assert.ok(!/Sanitizer|runtime error/.test(r.stderr), `sanitizer report on mutant ${k}:\n${r.stderr}`);
+    assert.ok(r.status === 0 || r.status === 2, `mutant ${k} exited ${r.status} (${r.signal || ''}): ${r.stderr}`);
+    if (r.status === 0) accepted++;
+    else {
+      assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line for mutant ${k}`);
+      rejected++;
+    }
+    fs.rmSync(r.out, { force: true });
+    fs.rmSync(r.out.replace(/\.c$/, '.h'), { force: true });
+  }
+  assert.ok(rejected > 100, `${rejected} mutants rejected, ${accepted} compiled`);
+});
+
+// Build a compiled model natively with the test harness and run it on raw tensors.
+function runNative(cFile, inputs) {
+  const exe = cFile.replace(/\.c$/, '');
+  execFileSync('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-I', path.join(root, 'src/kernels'),
+    '-I', path.join(root, 'src/runtime'), cFile, ...['build/tests/harness.o', 'build/native/compiler/onnx_reader.o',
+      'build/native/compiler/util.o', 'build/native/compiler/ir.o', 'build/native/libedgerun-kernels.a']
+      .map((p) => path.join(root, p)), '-lm', '-o', exe]);
+  const dir = fs.mkdtempSync(path.join(work, 'io-'));
+  inputs.forEach((x, i) => fs.writeFileSync(path.join(dir, `input_${i}.bin`), Buffer.from(x.buffer)));
+  execFileSync(exe, ['--io', dir]);
+  const desc = JSON.parse(execFileSync(exe, ['--describe'], { encoding: 'utf8' }));
+  return desc.outputs.map((o, i) => {
+    const b = fs.readFileSync(path.join(dir, `output_${i}.bin`));
+    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  });
+}
+
+function randomImage(count, seed) {
+  const x = new Float32Array(count);
+  for (let i = 0; i < count; i++) x[i] = Math.sin(seed * 7.1 + i * 0.37) * 2;
+  return x;
+}
+
+test('ONNX local functions (nested, with attribute references) should be inlined and match onnxruntime', async () => {
+  const file = path.join(models, 'local_function.onnx');
+  const r = compile(file);
+  assert.equal(r.status, 0, r.stderr);
+  const c = fs.readFileSync(r.out, 'utf8');
+  assert.match(c, /\/\* LeakyRelu "block1\/ScaledLeaky\/LeakyRelu": .*alpha 0\.1 \*\//, 'the nested body, its attribute bound');
+  assert.match(c, /\/\* LeakyRelu "block2\/ScaledLeaky\/LeakyRelu": .*alpha 0\.3 \*\//, 'the second call binds its own');
+  const x = randomImage(3 * 8 * 8, 3);
+  const [ours] = runNative(r.out, [x]);
+  const session = await ort.InferenceSession.create(file);
+  const theirs = (await session.run({ x: new ort.Tensor('float32', x, [1, 3, 8, 8]) })).y.data;
+  for (let i = 0; i < theirs.length; i++)
+    assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-4 + 1e-3 * Math.abs(theirs[i]), `y[${i}]: ${ours[i]} vs ${theirs[i]}`);
+});
+
+test('the reference (__scalar) kernels should compute resnet20 like onnxruntime', async () => {
+  const r = compile(resnet20, ['--reference'], compiler);
+  assert.equal(r.status, 0, r.stderr);
+  const c = fs.readFileSync(r.out, 'utf8');
+  assert.ok(!/__vec128\(/.test(c), 'no fast kernel is called');
+  assert.match(c, /er_f32_conv__scalar\(/);
+  const x = randomImage(3072, 5);
+  const [ours] = runNative(r.out, [x]);
+  const session = await ort.InferenceSession.create(resnet20);
+  const theirs = (await session.run({ input: new ort.Tensor('float32', x, [1, 3, 32, 32]) })).logits.data;
+  for (let i = 0; i < 10; i++) assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-4, `logit ${i}: ${ours[i]} vs ${theirs[i]}`);
+});
+
+test('generated C should be deterministic, headed by generator, hash and opset, commented node by node', () => {
+  const runs = ['a', 'b'].map((dir) => {
+    const out = path.join(work, dir, 'resnet20.c');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    const r = spawnSync(compiler, [resnet20, '-o', out, '--name', 'resnet20', '--quiet'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return fs.readFileSync(out, 'utf8');
+  });
+  const c = runs[0];
+  assert.ok(c === runs[1], 'two compilations write the same bytes');
+  const sha = crypto.createHash('sha256').update(fs.readFileSync(resnet20)).digest('hex');
+  assert.match(c, /^\/\* resnet20 - generated by edgerun-compile \d+\.\d+\.\d+/);
+  assert.ok(c.includes(`sha256: ${sha}`), 'the header names the model hash');
+  assert.match(c, /opset 13/);
+  assert.match(c, /\/\* Conv "\/conv1\/Conv": X\[1,3,32,32\] W\[16,3,3,3\] B\[16\] -> Y\[1,16,32,32\].*pads 1.*fused Relu \*\//);
+  // Every call in the run function sits under a comment naming its node.
+  const run = c.slice(c.indexOf('void er_model_run(void)'));
+  const blocks = run.split('\n\n').slice(1);
+  assert.ok(blocks.length > 10);
+  for (const block of blocks) assert.match(block.trim(), /^\/\* (\w+ "[^"]+"|copy to)/, `uncommented block:\n${block}`);
+});
+
+test('the Shape->Gather->...->Cast chain feeding Pad should be folded away in resnet20', () => {
+  const r = compile(resnet20, [], compiler);
+  const c = fs.readFileSync(r.out, 'utf8');
+  const ops = [...c.matchAll(/^ {4}\/\* (\w+) "/gm)].map((m) => m[1]);
+  const remaining = new Set(ops);
+  for (const op of ['Shape', 'Gather', 'Unsqueeze', 'Concat', 'ConstantOfShape', 'Reshape', 'Transpose', 'Cast', 'Constant'])
+    assert.ok(!remaining.has(op), `${op} is left in the generated code`);
+  // What is left is the network itself: convolutions (with their Adds and Relus
+  // fused), the option-A shortcut (strided Slice, channel Pad), pooling, the classifier.
+  assert.deepEqual([...remaining].sort(), ['AveragePool', 'Conv', 'Gemm', 'Pad', 'Slice']);
+});
+
+test('generated C should compile warning-free as strict C99 (gcc -pedantic)', () => {
+  const r = compile(resnet20, [], compiler);
+  const res = spawnSync('gcc', ['-std=c99', '-pedantic', '-Wall', '-Wextra', '-Werror', '-fsyntax-only',
+    '-I', path.join(root, 'src/kernels'), '-I', path.join(root, 'src/runtime'), r.out], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+});
+
+test('compiling resnet20 should take under 1 s', (t) => {
+  let best = Infinity;
+  for (let k = 0; k < 3; k++) {
+    const t0 = process.hrtime.bigint();
+    const r = compile(resnet20, [], compiler);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  t.diagnostic(`resnet20 compiles in ${best.toFixed(3)} s (best of 3)`);
+  assert.ok(best < 1, `${best} s`);
+});
