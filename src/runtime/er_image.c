@@ -45,6 +45,51 @@ static er_code decode_failure(er_error *err, size_t failures_before, const char 
     return er_fail(err, ER_E_DECODE, "%s (stb_image: %s)", problem, reason);
 }
 
+/* Debian's stb_image (2.27) trusts the symbol counts of a JPEG's Huffman
+   tables: a DHT segment declaring more than 256 symbols writes past its
+   tables (upstream fixed it in 2.28 with exactly this check). Such files
+   are refused here, before stb reads them, by walking the markers the way
+   stb does: bytes up to a 0xff marker skipped, segments skipped by their
+   length, except DHT, whose tables stb reads one after another for as long
+   as the declared length is not used up - even past it, which is where the
+   next segment then starts, and past the end of the data, which it reads
+   as zeros. Returns the offset of the first table of more
+   than 256 symbols, or 0 when there is none (or the data is not a JPEG). */
+static size_t oversized_huffman_table(const uint8_t *d, size_t len)
+{
+    size_t i = 0; /* stb's SOI test: 0xff, any more 0xff, then 0xd8 */
+    while (i < len && d[i] == 0xff) i++;
+    if (i == 0 || i >= len || d[i] != 0xd8) return 0;
+    i++;
+    while (i + 3 < len) {
+        if (d[i] != 0xff || d[i + 1] == 0xff) { /* entropy-coded data, fill bytes */
+            i++;
+            continue;
+        }
+        uint8_t marker = d[i + 1];
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { /* no length */
+            i += 2;
+            continue;
+        }
+        if (marker == 0xd9) break; /* EOI */
+        long left = ((long)d[i + 2] << 8 | d[i + 3]) - 2;
+        i += 4;
+        if (marker != 0xc4) {
+            i += left > 0 ? (size_t)left : 0;
+            continue;
+        }
+        while (left > 0 && i < len) { /* class/id byte, 16 counts, the symbols */
+            size_t symbols = 0;
+            for (size_t k = 1; k <= 16 && i + k < len; k++) symbols += d[i + k]; /* stb reads 0 past the end */
+            if (symbols > 256) return i;
+            i += 17 + symbols;
+            left -= 17 + (long)symbols;
+        }
+        if (left != 0) break; /* stb stops at a DHT that does not add up */
+    }
+    return 0;
+}
+
 er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er_image *img,
                         er_error *err)
 {
@@ -52,6 +97,10 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er
     if (len == 0) return er_fail(err, ER_E_DECODE, "the image is empty (0 bytes)");
     if (len > INT_MAX)
         return er_fail(err, ER_E_LIMIT, "the image is %zu bytes; at most %d are supported", len, INT_MAX);
+    size_t bad_table = oversized_huffman_table(data, len);
+    if (bad_table)
+        return er_fail(err, ER_E_DECODE, "corrupt JPEG: a Huffman table of more than 256 symbols at byte %zu",
+                       bad_table);
     int w, h, n;
     stbi__g_failure_reason = NULL;
     size_t failures = er_mem_failures();

@@ -1,15 +1,21 @@
-/* er_prepare_main.c - build/tests/er-prepare: decode + prepare one image file.
+/* er_prepare_main.c - build/tests/er-prepare: decode + prepare image files.
 
      er-prepare IMAGE WIDTH HEIGHT CHANNELS CROP(0|1)
+       writes the prepared tensor before normalisation (mean 0, std 1, so the
+       values are pixel / 255) as raw little-endian float32, CHW, to stdout;
+       on failure prints "E_CODE: message" to stderr and exits 1.
+     er-prepare --damage COUNT IMAGE...
+       decodes and prepares COUNT damaged copies of each image (bytes
+       overwritten, bits flipped, the end cut off; a fixed sequence) and
+       prints how each fared. Built with ASan and UBSan: any memory error
+       aborts it, which is the point.
 
-   writes the prepared tensor before normalisation (mean 0, std 1, so the
-   values are pixel / 255) as raw little-endian float32, CHW, to stdout; on
-   failure prints "E_CODE: message" to stderr and exits 1. The driver of
-   tests/js/prepare-pillow.test.mjs, which compares it with Pillow. */
+   The driver of tests/js/prepare-pillow.test.mjs. */
 #include "er_runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int fail(const char *what)
 {
@@ -17,28 +23,90 @@ static int fail(const char *what)
     return 2;
 }
 
-int main(int argc, char **argv)
+static uint8_t *read_file(const char *path, size_t *len)
 {
-    if (argc != 6) return fail("usage: er-prepare IMAGE WIDTH HEIGHT CHANNELS CROP(0|1)");
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) return fail("cannot open the image");
-    size_t cap = 1 << 20, len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16;
     uint8_t *data = malloc(cap);
-    for (size_t n; data && (n = fread(data + len, 1, cap - len, f)) > 0;) {
-        len += n;
-        if (len == cap) data = realloc(data, cap *= 2);
+    *len = 0;
+    for (size_t n; data && (n = fread(data + *len, 1, cap - *len, f)) > 0;) {
+        *len += n;
+        if (*len == cap) {
+            uint8_t *bigger = realloc(data, cap *= 2);
+            if (!bigger) free(data);
+            data = bigger;
+        }
     }
     fclose(f);
-    if (!data) return fail("out of memory");
+    return data;
+}
 
-    er_prepare_spec spec = {atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), {0, 1, 0, 1, 0, 1}};
-    size_t count = (size_t)spec.width * spec.height * spec.channels;
-    float *out = malloc(count * sizeof(float));
+static er_code decode_and_prepare(const uint8_t *data, size_t len, const er_prepare_spec *spec, float *out,
+                                  er_error *err)
+{
     er_image img;
-    er_error err;
-    er_code rc = er_image_decode(data, len, ER_DEFAULT_MAX_PIXELS, &img, &err);
-    if (rc == ER_OK && out) rc = er_image_prepare(&img, &spec, out, &err);
+    er_code rc = er_image_decode(data, len, ER_DEFAULT_MAX_PIXELS, &img, err);
+    if (rc == ER_OK) rc = er_image_prepare(&img, spec, out, err);
     er_image_free(&img);
+    return rc;
+}
+
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static int damage(int count, int n_files, char **files)
+{
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    const er_prepare_spec spec = {7, 5, 3, 1, {0, 1, 0, 1, 0, 1}};
+    float out[7 * 5 * 3];
+    for (int f = 0; f < n_files; f++) {
+        size_t len;
+        uint8_t *original = read_file(files[f], &len), *copy = malloc(len + 1);
+        if (!original || !copy || len == 0) return fail("cannot read an image");
+        int codes[ER_CODE_COUNT] = {0};
+        for (int i = 0; i < count; i++) {
+            memcpy(copy, original, len);
+            size_t n = len;
+            for (int k = 1 + (int)(next_random(&seed) % 8); k > 0; k--) {
+                size_t at = next_random(&seed) % len;
+                switch (next_random(&seed) % 3) {
+                case 0: copy[at] = (uint8_t)next_random(&seed); break;
+                case 1: copy[at] ^= (uint8_t)(1u << next_random(&seed) % 8); break;
+                default: copy[at] = next_random(&seed) & 1 ? 0xff : 0x00; break;
+                }
+            }
+            if (next_random(&seed) % 4 == 0) n = next_random(&seed) % len;
+            er_error err;
+            codes[decode_and_prepare(copy, n, &spec, out, &err)]++;
+        }
+        printf("%s: %d damaged copies: %d prepared, %d E_DECODE, %d E_LIMIT, %d E_MEMORY\n", files[f], count,
+               codes[ER_OK], codes[ER_E_DECODE], codes[ER_E_LIMIT], codes[ER_E_MEMORY]);
+        free(original);
+        free(copy);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 4 && strcmp(argv[1], "--damage") == 0) return damage(atoi(argv[2]), argc - 3, argv + 3);
+    if (argc != 6)
+        return fail("usage: er-prepare IMAGE WIDTH HEIGHT CHANNELS CROP(0|1) | er-prepare --damage COUNT IMAGE...");
+    size_t len;
+    uint8_t *data = read_file(argv[1], &len);
+    if (!data) return fail("cannot read the image");
+    er_prepare_spec spec = {atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), {0, 1, 0, 1, 0, 1}};
+    if (spec.width < 1 || spec.height < 1 || spec.width > 4096 || spec.height > 4096) return fail("bad size");
+    size_t count = (size_t)spec.width * spec.height * (spec.channels == 1 ? 1 : 3);
+    float *out = malloc(count * sizeof(float));
+    er_error err;
+    er_code rc = out ? decode_and_prepare(data, len, &spec, out, &err) : er_fail(&err, ER_E_MEMORY, "no memory");
     free(data);
     if (rc != ER_OK) {
         fprintf(stderr, "%s: %s\n", er_code_name(rc), err.message);

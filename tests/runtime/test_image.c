@@ -3,6 +3,7 @@
 #include "er_test.h"
 #include "test_util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void fill(uint8_t *px, size_t n)
@@ -119,6 +120,44 @@ static void image_decode_should_give_stbs_reason_for_data_it_cannot_read(void)
     test_free(png);
 }
 
+/* A JPEG whose DHT declares 16 x 32 = 512 Huffman symbols (at most 256 fit),
+   its segment length honest (declared_length 0) or too short to hold it. */
+static uint8_t *oversized_dht_jpeg(int declared_length, size_t *len)
+{
+    uint8_t *j = calloc(4 + 4 + 17 + 512 + 2, 1), *o = j;
+    *o++ = 0xff; /* a fill byte before SOI, which stb accepts */
+    *o++ = 0xff;
+    *o++ = 0xd8;
+    int length = declared_length ? declared_length : 2 + 17 + 512;
+    *o++ = 0xff;
+    *o++ = 0xc4;
+    *o++ = (uint8_t)(length >> 8);
+    *o++ = (uint8_t)length;
+    *o++ = 0x00; /* DC table 0 */
+    for (int k = 0; k < 16; k++) *o++ = 32;
+    for (int k = 0; k < 512; k++) *o++ = (uint8_t)k;
+    *o++ = 0xff;
+    *o++ = 0xd9;
+    *len = (size_t)(o - j);
+    return j;
+}
+
+static void image_decode_should_refuse_huffman_tables_that_would_overrun_stb(void)
+{
+    /* Debian's stb_image 2.27 writes past its tables for these; under ASan
+       this test crashes if the check in er_image.c is lost. */
+    for (int declared = 0; declared <= 3; declared += 3) {
+        size_t len;
+        uint8_t *jpeg = oversized_dht_jpeg(declared, &len);
+        er_image img;
+        er_error err;
+        er_code rc = er_image_decode(jpeg, len, 1000, &img, &err);
+        free(jpeg);
+        CHECK_INT(rc, ER_E_DECODE);
+        CHECK_STR(err.message, "corrupt JPEG: a Huffman table of more than 256 symbols at byte 7");
+    }
+}
+
 static void image_decode_should_turn_any_failed_allocation_into_e_memory(void)
 {
     uint8_t px[300 * 2 * 4];
@@ -154,5 +193,6 @@ void run_image_tests(void)
     RUN(image_decode_should_refuse_an_image_over_the_limit_before_allocating);
     RUN(image_decode_should_take_the_limit_it_is_given);
     RUN(image_decode_should_give_stbs_reason_for_data_it_cannot_read);
+    RUN(image_decode_should_refuse_huffman_tables_that_would_overrun_stb);
     RUN(image_decode_should_turn_any_failed_allocation_into_e_memory);
 }
