@@ -30,19 +30,22 @@ size_t er_format_uint(char *out, uint64_t v)
 static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* x * 10^k in long double: exact powers up to 10^22, then repeated products
-   whose rounding (2^-64 relative on x86, 2^-113 in wasm) stays far below the
-   half-ulp of a double that the digits and the round-trip test resolve. */
-static long double scale10(long double x, int k)
+/* x * 10^k: one correctly rounded operation for |k| <= 22, a few more
+   beyond; the round-trip tests below absorb the difference. */
+static double scale10(double x, int k)
+{
+    for (; k > 22; k -= 22) x *= 1e22;
+    for (; k < -22; k += 22) x /= 1e22;
+    return k >= 0 ? x * exact_pow10[k] : x / exact_pow10[-k];
+}
+
+/* The same in long double, for doubles: 17 digits need more than 2^-53
+   (it rounds at 2^-64 on x86, 2^-113 in wasm). */
+static long double scale10l(long double x, int k)
 {
     for (; k > 22; k -= 22) x *= 1e22L;
     for (; k < -22; k += 22) x /= 1e22L;
     return k >= 0 ? x * exact_pow10[k] : x / exact_pow10[-k];
-}
-
-static int same(long double a, double b, int is_f32)
-{
-    return is_f32 ? (float)a == (float)b : (double)a == b;
 }
 
 /* Write mant, a number of `digits` digits, as d.ddd x 10^exp10 the way
@@ -87,6 +90,52 @@ static size_t layout(char *o, uint64_t mant, int digits, int exp10)
     return (size_t)(o - start);
 }
 
+/* The fewest digits (mant, a number of that many digits, times
+   10^(exp10 - digits + 1)) that read back as v > 0, a float32 value, whose
+   decimal exponent is e10. Double arithmetic rounds at 2^-53, far inside a
+   float32's half-ulp of 2^-25, so the round-trip test is exact - and fast,
+   which matters for outputs of a million numbers. */
+static int shortest_f32(double v, int e10, uint64_t *mant, int *exp10)
+{
+    for (int p = 1;; p++) {
+        int e = e10;
+        double m = nearbyint(scale10(v, p - 1 - e));
+        if (m >= exact_pow10[p]) { /* 9.96 to two digits is 10: one more power */
+            m /= 10;
+            e++;
+        }
+        if (p == 9 || (float)scale10(m, e - (p - 1)) == (float)v) {
+            *mant = (uint64_t)m;
+            *exp10 = e;
+            return p;
+        }
+    }
+}
+
+/* The same for a double, written at o (within out, after any sign): long
+   double arithmetic proposes, and strtod, correctly rounded, decides; the
+   17-digit candidate may be a unit off, hence its neighbours. */
+static size_t shortest_f64(char *out, char *o, double value, double v, int e10)
+{
+    for (int p = 1; p <= 17; p++) {
+        int e = e10;
+        long double m = nearbyintl(scale10l(v, p - 1 - e));
+        if (m >= exact_pow10[p]) {
+            m /= 10;
+            e++;
+        }
+        if (p < 17 && (double)scale10l(m, e - (p - 1)) != v) continue;
+        for (int delta = 0; delta <= (p == 17 ? 2 : 0); delta++) {
+            long double c = delta == 0 ? m : delta == 1 ? m - 1 : m + 1;
+            if (c < exact_pow10[p - 1] || c >= exact_pow10[p]) continue;
+            size_t n = (size_t)(o - out) + layout(o, (uint64_t)c, p, e);
+            if (strtod(out, NULL) == value) return n;
+        }
+    }
+    /* Not reached: 17 correctly rounded digits always identify a double. */
+    return (size_t)(o - out) + layout(o, (uint64_t)nearbyintl(scale10l(v, 16 - e10)), 17, e10);
+}
+
 size_t er_format_real(char *out, double v, int is_f32)
 {
     out[0] = '\0';
@@ -102,35 +151,13 @@ size_t er_format_real(char *out, double v, int is_f32)
         *o++ = '-';
         v = -v;
     }
-    /* v = d.ddd x 10^e10 with the fewest digits that read back as v. */
-    int e10 = (int)floor(log10(v));
-    if (scale10(v, -e10) >= 10.0L) e10++;
-    if (scale10(v, -e10) < 1.0L) e10--;
-    const int max_digits = is_f32 ? 9 : 17;
-    for (int p = 1; p <= max_digits; p++) {
-        int e = e10;
-        long double m = nearbyintl(scale10(v, p - 1 - e));
-        if (m >= exact_pow10[p]) { /* 9.96 to two digits is 10: one more power */
-            m /= 10;
-            e++;
-        }
-        int close = same(scale10(m, e - (p - 1)), v, is_f32);
-        /* A float32 has a margin of 2^-25 against our 2^-64 rounding: the
-           test above is exact for it. A double has not: there the test only
-           proposes, and strtod (correctly rounded) decides; the digits
-           themselves may be one unit off at 17 digits, hence the neighbours. */
-        if (close || p == max_digits) {
-            if (is_f32) return (size_t)(o - out) + layout(o, (uint64_t)m, p, e);
-            for (int delta = 0; delta <= (p == max_digits ? 2 : 0); delta++) {
-                long double c = delta == 0 ? m : delta == 1 ? m - 1 : m + 1;
-                if (c < exact_pow10[p - 1] || c >= exact_pow10[p]) continue;
-                size_t n = (size_t)(o - out) + layout(o, (uint64_t)c, p, e);
-                if (strtod(out, NULL) == value) return n;
-            }
-        }
-    }
-    /* Not reached for finite input: 17 digits always identify a double. */
-    return (size_t)(o - out) + layout(o, (uint64_t)nearbyintl(scale10(v, 16 - e10)), 17, e10);
+    int e10 = (int)floor(log10(v)); /* v = d.ddd x 10^e10 */
+    if (scale10(v, -e10) >= 10.0) e10++;
+    if (scale10(v, -e10) < 1.0) e10--;
+    if (!is_f32) return shortest_f64(out, o, value, v, e10);
+    uint64_t mant;
+    int exp10, digits = shortest_f32(v, e10, &mant, &exp10);
+    return (size_t)(o - out) + layout(o, mant, digits, exp10);
 }
 
 /* ---- the buffer ----------------------------------------------------------- */
