@@ -45,3 +45,34 @@ $(TEST_MODELS)/%.run: $(TEST_MODELS)/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
 
 test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODELS)/%.run) resnets
 .PHONY: test-models
+
+# ---- make test ----
+# Everything the suites read is built first (in parallel where make can),
+# then each suite runs even if an earlier one failed, and one table at the
+# end says which passed. Node's runner covers tests/js and tests/browser in
+# one invocation and prints its own summary.
+TEST_BUILD := all build/native-san/edgerun-compile $(HARNESS_OBJS) test-models fixtures runtime-test-tools demo-site
+NODE_TESTS := tests/js/ tests/browser/
+
+test-build: deps-test
+	@$(MAKE) --no-print-directory -j2 $(TEST_BUILD)
+.PHONY: test-build
+
+test-node: test-build
+	@node --test --test-reporter=spec $(NODE_TESTS)
+.PHONY: test-node
+
+test: test-build
+	@mkdir -p $(BUILD)/test-logs; failed=""; \
+	 for suite in test-kernels test-runtime conformance test-node; do \
+	   echo "==== $$suite"; \
+	   if $(MAKE) --no-print-directory $$suite 2>&1 | tee $(BUILD)/test-logs/$$suite.log; \
+	     [ $${PIPESTATUS[0]} -eq 0 ]; then echo "$$suite: ok" >> $(BUILD)/test-logs/summary; \
+	   else failed="$$failed $$suite"; echo "$$suite: FAILED" >> $(BUILD)/test-logs/summary; fi; \
+	 done; \
+	 echo "==== summary"; \
+	 grep -h -E '^test-kernels:|^test-runtime:|passed, .* failed, .* skipped|^wasm sample:|^ℹ (tests|pass|fail|skipped) ' $(BUILD)/test-logs/*.log; \
+	 cat $(BUILD)/test-logs/summary; rm -f $(BUILD)/test-logs/summary; \
+	 if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	 echo "make test: all suites passed"
+.PHONY: test

@@ -24,3 +24,11 @@ $(KERNELS_NATIVE_SAN): $(KERNEL_SRCS:src/kernels/%.c=$(BUILD)/native-san/kernels
 	@rm -f $@; ar rcs $@ $^
 $(KERNELS_WASM): $(KERNEL_SRCS:src/kernels/%.c=$(BUILD)/wasm/kernels/%.o)
 	@rm -f $@; $(EMAR) rcs $@ $^
+
+# Fast kernels against their references, and hostile data, under ASan+UBSan.
+$(BUILD)/tests/test-kernels: tests/kernels/test_kernels.c $(KERNELS_NATIVE_SAN) $(KERNEL_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_NATIVE) $(SANITIZE) $< $(KERNELS_NATIVE_SAN) -lm -o $@
+test-kernels: $(BUILD)/tests/test-kernels
+	@$<
+.PHONY: test-kernels

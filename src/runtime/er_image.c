@@ -11,6 +11,9 @@
 #include <string.h>
 
 #define STBI_NO_STDIO
+/* The plain C paths everywhere, so native tests decode exactly as wasm does
+   (stb's SSE2 paths round differently, and wasm has none). */
+#define STBI_NO_SIMD
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_ONLY_JPEG
