@@ -339,6 +339,19 @@ static void put_io(FILE *f, const er_graph *g, const int32_t *ids, int32_t n, co
     fputs("};\n", f);
 }
 
+/* "\n   inputs: name float32[1,3,32,32] ..." for the header comment. */
+static void put_signature(FILE *f, const er_graph *g, const char *what, const int32_t *ids, int32_t n)
+{
+    fprintf(f, "\n   %s:", what);
+    for (int32_t i = 0; i < n; i++) {
+        er_tensor *t = er_t(g, ids[i]);
+        fputs(" ", f);
+        put_comment_text(f, t->name);
+        fprintf(f, " %s", er_dtype_name(t->dtype));
+        put_dims(f, t);
+    }
+}
+
 static char *guard_name(er_pool *pool, const char *name)
 {
     char *s = er_strdup(pool, name);
@@ -379,22 +392,8 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
     put_comment_text(f, o->source);
     fprintf(f, "\n   sha256: %s\n   opset %lld, producer ", o->sha256, (long long)g->opset);
     put_comment_text(f, g->producer && g->producer[0] ? g->producer : "unknown");
-    fputs("\n   inputs:", f);
-    for (int32_t i = 0; i < g->n_inputs; i++) {
-        er_tensor *t = er_t(g, g->inputs[i]);
-        fputs(" ", f);
-        put_comment_text(f, t->name);
-        fprintf(f, " %s", er_dtype_name(t->dtype));
-        put_dims(f, t);
-    }
-    fputs("\n   outputs:", f);
-    for (int32_t i = 0; i < g->n_outputs; i++) {
-        er_tensor *t = er_t(g, g->outputs[i]);
-        fputs(" ", f);
-        put_comment_text(f, t->name);
-        fprintf(f, " %s", er_dtype_name(t->dtype));
-        put_dims(f, t);
-    }
+    put_signature(f, g, "inputs", g->inputs, g->n_inputs);
+    put_signature(f, g, "outputs", g->outputs, g->n_outputs);
     int32_t n_run = 0;
     for (int32_t i = 0; i < g->calls.count; i++) n_run += !((er_call *)g->calls.items[i])->init;
     fprintf(f, "\n   %d nodes left after folding %d and fusing %d; %d kernel calls per run; arena %lld bytes */\n",

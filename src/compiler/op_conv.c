@@ -7,6 +7,17 @@
 
 static const int32_t float_only[] = {ER_DTYPE_FLOAT, 0};
 
+/* The spatial geometry both parameter structs share (er_conv_params, er_convt_params). */
+#define SPATIAL_FIELDS(p, c, x)                                \
+    for (int32_t i_ = 0; i_ < (c).nsp; i_++) {                 \
+        (p).x_dims[i_] = (int32_t)(x)->dims[2 + i_];           \
+        (p).y_dims[i_] = (int32_t)(c).out[i_];                 \
+        (p).k[i_] = (int32_t)(c).k[i_];                        \
+        (p).stride[i_] = (int32_t)(c).stride[i_];              \
+        (p).dilation[i_] = (int32_t)(c).dil[i_];               \
+        (p).pad[i_] = (int32_t)(c).pad_begin[i_];              \
+    }
+
 typedef struct conv_attrs {
     int32_t nsp;                   /* spatial dims */
     int64_t k[3], stride[3], dil[3], pad_begin[3], pad_end[3], out[3], out_pad[3];
@@ -67,6 +78,8 @@ static int common_attrs(er_graph *g, er_node *n, conv_attrs *c, int transposed)
     return 0;
 }
 
+static int convt_attrs_of(er_graph *g, er_node *n, conv_attrs *c);
+
 static int conv_attrs_of(er_graph *g, er_node *n, conv_attrs *c)
 {
     const char *auto_pad;
@@ -96,16 +109,23 @@ static int conv_attrs_of(er_graph *g, er_node *n, conv_attrs *c)
     return 0;
 }
 
-int conv_infer(er_graph *g, er_node *n)
+/* Output [N, C_out, spatial...] of a Conv (W [C_out, ...]) or ConvTranspose (W [C_in, C_out/group, ...]). */
+static int infer_output(er_graph *g, er_node *n, int transposed)
 {
     conv_attrs c;
     if (er_check_arity(g, n, 2, 3, 1, 1) || er_check_dtype(g, n, 0, float_only) || er_check_dtype(g, n, 1, float_only) ||
-        (er_in(g, n, 2) && er_check_dtype(g, n, 2, float_only)) || conv_attrs_of(g, n, &c))
+        (er_in(g, n, 2) && er_check_dtype(g, n, 2, float_only)) ||
+        (transposed ? convt_attrs_of(g, n, &c) : conv_attrs_of(g, n, &c)))
         return -1;
     er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1);
-    int64_t dims[5] = {x->dims[0], w->dims[0]};
+    int64_t dims[5] = {x->dims[0], transposed ? w->dims[1] * c.group : w->dims[0]};
     for (int32_t i = 0; i < c.nsp; i++) dims[2 + i] = c.out[i];
     return er_set_output(g, n, 0, ER_DTYPE_FLOAT, x->rank, dims);
+}
+
+int conv_infer(er_graph *g, er_node *n)
+{
+    return infer_output(g, n, 0);
 }
 
 int conv_lower(er_graph *g, er_node *n)
@@ -116,14 +136,7 @@ int conv_lower(er_graph *g, er_node *n)
     er_conv_params p = {.nsp = c.nsp, .n = (int32_t)x->dims[0], .c_in = (int32_t)x->dims[1],
                         .c_out = (int32_t)w->dims[0], .group = (int32_t)c.group, .act = n->act,
                         .alpha = n->act_alpha, .beta = n->act_beta};
-    for (int32_t i = 0; i < c.nsp; i++) {
-        p.x_dims[i] = (int32_t)x->dims[2 + i];
-        p.y_dims[i] = (int32_t)c.out[i];
-        p.k[i] = (int32_t)c.k[i];
-        p.stride[i] = (int32_t)c.stride[i];
-        p.dilation[i] = (int32_t)c.dil[i];
-        p.pad[i] = (int32_t)c.pad_begin[i];
-    }
+    SPATIAL_FIELDS(p, c, x);
     int32_t bias = n->n_in > 2 ? n->in[2] : -1, residual = n->residual;
     if (g->reference_kernels || c.nsp > 2)
         return ER_CALL(g, n, ERK_er_f32_conv__scalar, p, x->id, w->id, bias, residual, y->id);
@@ -195,14 +208,7 @@ static int convt_attrs_of(er_graph *g, er_node *n, conv_attrs *c)
 
 int convtranspose_infer(er_graph *g, er_node *n)
 {
-    conv_attrs c;
-    if (er_check_arity(g, n, 2, 3, 1, 1) || er_check_dtype(g, n, 0, float_only) || er_check_dtype(g, n, 1, float_only) ||
-        (er_in(g, n, 2) && er_check_dtype(g, n, 2, float_only)) || convt_attrs_of(g, n, &c))
-        return -1;
-    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1);
-    int64_t dims[5] = {x->dims[0], w->dims[1] * c.group};
-    for (int32_t i = 0; i < c.nsp; i++) dims[2 + i] = c.out[i];
-    return er_set_output(g, n, 0, ER_DTYPE_FLOAT, x->rank, dims);
+    return infer_output(g, n, 1);
 }
 
 int convtranspose_lower(er_graph *g, er_node *n)
@@ -212,13 +218,6 @@ int convtranspose_lower(er_graph *g, er_node *n)
     er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1), *y = er_out(g, n, 0);
     er_convt_params p = {.nsp = c.nsp, .n = (int32_t)x->dims[0], .c_in = (int32_t)x->dims[1],
                          .c_out = (int32_t)y->dims[1], .group = (int32_t)c.group};
-    for (int32_t i = 0; i < c.nsp; i++) {
-        p.x_dims[i] = (int32_t)x->dims[2 + i];
-        p.y_dims[i] = (int32_t)c.out[i];
-        p.k[i] = (int32_t)c.k[i];
-        p.stride[i] = (int32_t)c.stride[i];
-        p.dilation[i] = (int32_t)c.dil[i];
-        p.pad[i] = (int32_t)c.pad_begin[i];
-    }
+    SPATIAL_FIELDS(p, c, x);
     return ER_CALL(g, n, ERK_er_f32_convtranspose__scalar, p, x->id, w->id, n->n_in > 2 ? n->in[2] : -1, y->id);
 }
