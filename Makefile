@@ -82,9 +82,11 @@ model: deps-build compiler $(WASM_LIBS)
 APT_BUILD := emscripten libstb-dev dpkg-dev
 APT_TEST  := python3-numpy python3-pil python3-onnx chromium node-typescript
 
-# Install the Debian packages of $(1) that are missing, saying which.
+# Install the Debian packages of $(1) that are missing, saying which. (A
+# removed package can linger in dpkg as "config-files", so ask for "installed".)
 define apt_install
-	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "edgerun: installing Debian packages:$$missing"; \
 	  command -v apt-get >/dev/null || { echo "edgerun: apt-get not found; install$$missing yourself"; exit 1; }; \
