@@ -91,7 +91,7 @@ define apt_install
 	  echo "edgerun: installing Debian packages:$$missing"; \
 	  command -v apt-get >/dev/null || { echo "edgerun: apt-get not found; install$$missing yourself"; exit 1; }; \
 	  [ "$$(id -u)" = 0 ] || { echo "edgerun: installing$$missing needs root; run as root or install them yourself"; exit 1; }; \
-	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
 	    || { echo "edgerun: apt-get install$$missing failed"; exit 1; }; \
 	fi
 endef
