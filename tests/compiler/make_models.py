@@ -10,6 +10,7 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   symbolic_batch.onnx       input [N, 3, 8, 8]: the batch axis pinned to 1
   external_data.onnx        an initializer kept in an external file
   local_function.onnx       ModelProto.functions, nested, with attribute references
+  fusion.onnx               every epilogue fusion after a Conv (BN, residual Add, activations)
 """
 import os
 import sys
@@ -100,3 +101,39 @@ model = helper.make_model(graph, opset_imports=OPSET + [helper.make_opsetid("loc
 model.ir_version = 8
 onnx.checker.check_model(model)
 onnx.save(model, os.path.join(out, "local_function.onnx"))
+
+# Every epilogue fusion, each after a Conv: BN+Relu, BN+Add(residual)+Relu,
+# Clip (ReLU6), LeakyRelu, Sigmoid, HardSigmoid*x (HardSwish as opset-13
+# exporters write it) and HardSwish itself.
+def conv(name, cin, cout, x, y):
+    w = numpy_helper.from_array(rng.standard_normal((cout, cin, 3, 3)).astype(np.float32) * 0.3, name + "_W")
+    b = numpy_helper.from_array(rng.standard_normal(cout).astype(np.float32) * 0.1, name + "_B")
+    return [helper.make_node("Conv", [x, w.name, b.name], [y], name=name, pads=[1, 1, 1, 1])], [w, b]
+
+
+def bn(name, c, x, y):
+    params = [numpy_helper.from_array(v.astype(np.float32), f"{name}_{k}") for k, v in
+              [("scale", rng.uniform(0.5, 1.5, c)), ("bias", rng.standard_normal(c) * 0.1),
+               ("mean", rng.standard_normal(c) * 0.1), ("var", rng.uniform(0.5, 1.5, c))]]
+    return [helper.make_node("BatchNormalization", [x] + [p.name for p in params], [y], name=name, epsilon=1e-3)], params
+
+
+nodes, inits = [], []
+for part in [conv("c1", 3, 8, "x", "c1"), bn("bn1", 8, "c1", "b1"),
+             ([helper.make_node("Relu", ["b1"], ["r1"], name="relu1")], []),
+             conv("c2", 8, 8, "r1", "c2"), bn("bn2", 8, "c2", "b2"),
+             ([helper.make_node("Add", ["b2", "r1"], ["a2"], name="add2"),
+               helper.make_node("Relu", ["a2"], ["r2"], name="relu2")], []),
+             conv("c3", 8, 8, "r2", "c3"),
+             ([helper.make_node("Clip", ["c3", "lo", "hi"], ["r3"], name="relu6")],
+              [numpy_helper.from_array(np.array(0, np.float32), "lo"), numpy_helper.from_array(np.array(6, np.float32), "hi")]),
+             conv("c4", 8, 8, "r3", "c4"), ([helper.make_node("LeakyRelu", ["c4"], ["r4"], name="leaky", alpha=0.1)], []),
+             conv("c5", 8, 8, "r4", "c5"), ([helper.make_node("Sigmoid", ["c5"], ["r5"], name="sigmoid")], []),
+             conv("c6", 8, 8, "r5", "c6"),
+             ([helper.make_node("HardSigmoid", ["c6"], ["h6"], name="hsig", alpha=1.0 / 6, beta=0.5),
+               helper.make_node("Mul", ["c6", "h6"], ["r6"], name="hswish_mul")], []),
+             conv("c7", 8, 8, "r6", "c7"), ([helper.make_node("HardSwish", ["c7"], ["y"], name="hswish")], [])]:
+    nodes += part[0]
+    inits += part[1]
+save("fusion.onnx", helper.make_graph(nodes, "g", [value("x", [1, 3, 16, 16])], [value("y", [1, 8, 16, 16])], inits),
+     opsets=[helper.make_opsetid("", 14)])

@@ -171,6 +171,22 @@ test('ONNX local functions (nested, with attribute references) should be inlined
     assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-4 + 1e-3 * Math.abs(theirs[i]), `y[${i}]: ${ours[i]} vs ${theirs[i]}`);
 });
 
+test('BatchNorm, residual Adds and every activation should fuse into their Conv and still match onnxruntime', async () => {
+  const file = path.join(models, 'fusion.onnx');
+  const r = compile(file);
+  assert.equal(r.status, 0, r.stderr);
+  const c = fs.readFileSync(r.out, 'utf8');
+  const blocks = [...c.matchAll(/^ {4}\/\* (\w+) "(\w+)": .*?(?:, fused ([\w+]+))? \*\/$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3] || ''}`);
+  assert.deepEqual(blocks, ['Conv c1 BN+Relu', 'Conv c2 BN+Add+Relu', 'Conv c3 Clip', 'Conv c4 LeakyRelu',
+    'Conv c5 Sigmoid', 'Conv c6 HardSwish', 'Conv c7 HardSwish'], 'one block per conv, everything else fused');
+  const x = randomImage(3 * 16 * 16, 9);
+  const [ours] = runNative(r.out, [x]);
+  const session = await ort.InferenceSession.create(file);
+  const theirs = (await session.run({ x: new ort.Tensor('float32', x, [1, 3, 16, 16]) })).y.data;
+  for (let i = 0; i < theirs.length; i++)
+    assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-4 + 1e-3 * Math.abs(theirs[i]), `y[${i}]: ${ours[i]} vs ${theirs[i]}`);
+});
+
 test('the reference (__scalar) kernels should compute resnet20 like onnxruntime', async () => {
   const r = compile(resnet20, ['--reference'], compiler);
   assert.equal(r.status, 0, r.stderr);
@@ -216,6 +232,16 @@ test('the Shape->Gather->...->Cast chain feeding Pad should be folded away in re
   // What is left is the network itself: convolutions (with their Adds and Relus
   // fused), the option-A shortcut (strided Slice, channel Pad), pooling, the classifier.
   assert.deepEqual([...remaining].sort(), ['AveragePool', 'Conv', 'Gemm', 'Pad', 'Slice']);
+});
+
+test('the arena should reuse memory by liveness: far smaller than all activations together', () => {
+  const r = compile(resnet20, [], compiler);
+  const c = fs.readFileSync(r.out, 'utf8');
+  const arena = Number(c.match(/static unsigned char er_arena\[(\d+)\]/)[1]);
+  let total = 0;
+  for (const m of c.matchAll(/ -> Y\[([\d,]+)\]/g)) total += 4 * m[1].split(',').reduce((a, b) => a * b, 1);
+  assert.ok(total > 0 && arena < total / 2, `arena ${arena} bytes for ${total} bytes of node outputs`);
+  assert.match(c, new RegExp(`arena ${arena} bytes`), 'the header comment reports the arena size');
 });
 
 test('generated C should compile warning-free as strict C99 (gcc -pedantic)', () => {
