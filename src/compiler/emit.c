@@ -396,8 +396,9 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
     put_signature(f, g, "outputs", g->outputs, g->n_outputs);
     int32_t n_run = 0;
     for (int32_t i = 0; i < g->calls.count; i++) n_run += !((er_call *)g->calls.items[i])->init;
-    fprintf(f, "\n   %d nodes left after folding %d and fusing %d; %d kernel calls per run; arena %lld bytes */\n",
-            n_nodes, g->n_folded, g->n_fused, n_run, (long long)o->arena_bytes);
+    fprintf(f, "\n   %d nodes left after folding %d and fusing %d; %d kernel calls per run;\n"
+               "   arena %lld bytes, shared by liveness (%lld without sharing) */\n",
+            n_nodes, g->n_folded, g->n_fused, n_run, (long long)o->arena_bytes, (long long)o->unshared_bytes);
     fputs("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n#include \"er_kernels.h\"\n"
           "#include \"er_model.h\"\n",
           f);

@@ -16,6 +16,7 @@ typedef struct er_emit_options {
     int has_norm;
     float norm[6];
     int64_t arena_bytes;
+    int64_t unshared_bytes;    /* the arena without reuse, for the report */
 } er_emit_options;
 
 typedef struct er_emit_stats {

@@ -152,7 +152,8 @@ er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m);
 int er_infer_and_fold(er_graph *g);
 int er_fuse(er_graph *g);
 int er_lower(er_graph *g);
-int er_plan(er_graph *g, int64_t *arena_bytes);
+/* Arena offsets; *arena_bytes the arena, *unshared_bytes what it would be without reuse. */
+int er_plan(er_graph *g, int64_t *arena_bytes, int64_t *unshared_bytes);
 
 /* Drop nodes/calls and tensors nothing uses any more, recount uses. */
 void er_count_uses(er_graph *g);

@@ -223,7 +223,7 @@ int main(int argc, char **argv)
     g->reference_kernels = reference;
     g->values_dir = values_dir;
     int32_t n_nodes = g->nodes.count;
-    if (er_infer_and_fold(g) || er_fuse(g) || er_lower(g) || er_plan(g, &o.arena_bytes)) goto done;
+    if (er_infer_and_fold(g) || er_fuse(g) || er_lower(g) || er_plan(g, &o.arena_bytes, &o.unshared_bytes)) goto done;
     if (o.n_labels) {
         er_tensor *out = er_t(g, g->outputs[0]);
         if (out->count != o.n_labels) {

@@ -25,7 +25,7 @@ static int by_size_desc(const void *a, const void *b)
     return x->t->id - y->t->id; /* deterministic */
 }
 
-int er_plan(er_graph *g, int64_t *arena_bytes)
+int er_plan(er_graph *g, int64_t *arena_bytes, int64_t *unshared_bytes)
 {
     int32_t n_calls = g->calls.count;
     for (int32_t i = 0; i < g->tensors.count; i++) {
@@ -65,6 +65,8 @@ int er_plan(er_graph *g, int64_t *arena_bytes)
         slots[n++].bytes = bytes;
     }
     qsort(slots, (size_t)n, sizeof *slots, by_size_desc);
+    *unshared_bytes = 0;
+    for (int32_t i = 0; i < n; i++) *unshared_bytes += slots[i].bytes;
 
     int64_t total = 0;
     for (int32_t i = 0; i < n; i++) {
