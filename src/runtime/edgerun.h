@@ -18,12 +18,16 @@
    REQUEST (er_run)
      {"type":"image","input":"<base64, optional data:image/...;base64, prefix>",
       "norm":[mean_R,std_R,mean_G,std_G,mean_B,std_B], "width":32, "height":32,
-      "channels":3, "crop":true}
+      "channels":3, "crop":true, "exif":true}
      {"type":"tensor","input":[...numbers, NCHW...]}
      {"type":"tensor","input":{"a":[...],"b":[...]}}   (inputs by name; any model)
      type defaults to "image". norm, width, height and channels default to the
      model's own values; width/height/channels that contradict the model's
      input are E_SHAPE. crop defaults to false (the whole image is resized).
+     exif (default true) turns a JPEG upright by the Orientation of its EXIF
+     block (tag 0x0112 of IFD0, a SHORT 1..8, as browsers display it) before
+     the crop and resize; false keeps the pixels as stored. A missing,
+     damaged or absurd EXIF block counts as orientation 1, never as an error.
      "top" (0..classes, default min(3, classes)) sets the number of entries
      in "top"; models that are not classifiers ignore it. Unknown and
      repeated fields are E_FIELD (a misspelt "nrom" must not pass silently);
@@ -64,7 +68,8 @@
      E_MEMORY  an allocation failed (wasm32 memory ends at 2 GB)
 
    PRE-PROCESSING (image requests)
-     decode -> RGB (alpha composited over white) or grey (ITU-R 601 luma) ->
+     decode -> upright by EXIF orientation (JPEG, unless "exif":false) ->
+     RGB (alpha composited over white) or grey (ITU-R 601 luma) ->
      optional centred square crop of the shorter side -> resize to width x
      height (area averaging when shrinking, like Pillow's BOX filter; bilinear
      when enlarging) -> (p/255 - mean_c)/std_c -> NCHW float32 input tensor.
@@ -72,8 +77,9 @@
      first pair of norm. Each axis is resized on its own (a 40x20 image for a
      32x32 model shrinks across and grows down), and the result is within
      2/255 of Pillow's (tests/js/prepare-pillow.test.mjs): JPEG (baseline,
-     progressive), PNG (8/16-bit, grey, palette, alpha), BMP, GIF (first
-     frame), TGA; 16-bit samples keep their high byte, as Pillow does.
+     progressive; orientations 2-8 as PIL.ImageOps.exif_transpose turns
+     them), PNG (8/16-bit, grey, palette, alpha), BMP, GIF (first frame),
+     TGA; 16-bit samples keep their high byte, as Pillow does.
 */
 #ifndef EDGERUN_H
 #define EDGERUN_H

@@ -4,7 +4,12 @@
    protocol promises are compiled in (each costs wasm bytes), allocation goes
    through er_mem_* (fault injection, leak accounting), and the header is
    read before anything else so that a 100,000 x 100,000 PNG of a few KB is
-   refused before it can ask for 40 GB. */
+   refused before it can ask for 40 GB.
+
+   stb_image ignores EXIF orientation, while every browser applies it: a
+   phone's portrait photo is stored landscape with orientation 6. The image
+   is classified as its user sees it by reading the tag here and having
+   er_image_prepare walk the stored pixels in upright order. */
 #include "er_runtime.h"
 
 #include <limits.h>
@@ -93,7 +98,77 @@ static size_t oversized_huffman_table(const uint8_t *d, size_t len)
     return 0;
 }
 
-er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er_image *img,
+/* An unsigned integer of `bytes` bytes at p, big- or little-endian. */
+static uint32_t get(const uint8_t *p, int bytes, int big)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < bytes; i++) v = v << 8 | p[big ? i : bytes - 1 - i];
+    return v;
+}
+
+/* The Orientation entry of IFD0 in a TIFF block of len bytes: 1..8, 1 for
+   a value out of range, 0 when there is no such entry. Only the standard
+   form counts (type SHORT, count 1). Later IFDs are never followed, so no
+   offset can send the walk round in a loop. */
+static int32_t tiff_orientation(const uint8_t *t, size_t len)
+{
+    if (len < 8 || t[0] != t[1] || (t[0] != 'I' && t[0] != 'M')) return 0;
+    const int big = t[0] == 'M';
+    if (get(t + 2, 2, big) != 42) return 0;
+    const uint32_t ifd = get(t + 4, 4, big);
+    if (ifd > len - 2) return 0;
+    const uint32_t count = get(t + ifd, 2, big);
+    size_t at = (size_t)ifd + 2; /* at <= len from here on */
+    for (uint32_t i = 0; i < count && len - at >= 12; i++, at += 12)
+        if (get(t + at, 2, big) == 0x0112 && get(t + at + 2, 2, big) == 3 && get(t + at + 4, 4, big) == 1) {
+            uint32_t v = get(t + at + 8, 2, big);
+            return v >= 1 && v <= 8 ? (int32_t)v : 1;
+        }
+    return 0;
+}
+
+/* Walk the markers before the image data as libjpeg does (bytes that are
+   not a marker skipped, fill bytes too); the first "Exif\0\0" APP1 with an
+   orientation entry decides. */
+int32_t er_exif_orientation(const uint8_t *d, size_t len)
+{
+    if (len < 2 || d[0] != 0xff || d[1] != 0xd8) return 1;
+    size_t i = 2;
+    for (;;) {
+        while (i < len && d[i] != 0xff) i++;
+        while (i < len && d[i] == 0xff) i++;
+        if (i >= len) return 1;
+        const uint8_t marker = d[i++];
+        if (marker == 0xda || marker == 0xd9) return 1; /* SOS, EOI: EXIF comes before */
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; /* no length */
+        if (len - i < 2) return 1;
+        const size_t n = get(d + i, 2, 1);
+        if (n < 2 || n > len - i) return 1;
+        if (marker == 0xe1 && n >= 8 && memcmp(d + i + 2, "Exif\0\0", 6) == 0) {
+            int32_t o = tiff_orientation(d + i + 8, n - 8);
+            if (o) return o;
+        }
+        i += n;
+    }
+}
+
+er_image_steps er_image_layout(const er_image *img)
+{
+    const int32_t o = img->orientation >= 1 && img->orientation <= 8 ? img->orientation : 1;
+    const ptrdiff_t pixel = img->channels, row = (ptrdiff_t)(o >= 5 ? img->height : img->width) * pixel;
+    er_image_steps s = {0, o >= 5 ? row : pixel, o >= 5 ? pixel : row}; /* 5-8: upright rows are columns */
+    if (0xcc >> o & 1) { /* 2, 3, 6, 7: upright x runs backwards */
+        s.origin += (size_t)(img->width - 1) * (size_t)s.right;
+        s.right = -s.right;
+    }
+    if (0x198 >> o & 1) { /* 3, 4, 7, 8: upright y runs backwards */
+        s.origin += (size_t)(img->height - 1) * (size_t)s.down;
+        s.down = -s.down;
+    }
+    return s;
+}
+
+er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, int exif, er_image *img,
                         er_error *err)
 {
     memset(img, 0, sizeof *img);
@@ -127,8 +202,9 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er
         return er_fail(err, ER_E_DECODE, "the image decodes to %dx%dx%d, not the %dx%d of its header", dw, dh, dn,
                        w, h);
     }
-    img->width = dw;
-    img->height = dh;
+    img->orientation = exif ? er_exif_orientation(data, len) : 1;
+    img->width = img->orientation >= 5 ? dh : dw;
+    img->height = img->orientation >= 5 ? dw : dh;
     img->channels = dn;
     img->pixels = pixels_out;
     return ER_OK;

@@ -11,7 +11,9 @@
    output, not the photo: each source row is converted to float and resized
    horizontally on its own, so a 12 MP JPEG headed for 32x32 needs one row
    of floats and a crop_height x 32 intermediate, never a float copy of the
-   image. */
+   image. An EXIF-rotated photo costs no copy either: its upright rows are
+   read where they are stored (er_image_layout), columns for orientations
+   5-8. */
 #include "er_runtime.h"
 #include "er_kernels.h"
 
@@ -103,10 +105,13 @@ static float luma(float r, float g, float b)
     return (299.0f * r + 587.0f * g + 114.0f * b) / 1000.0f;
 }
 
-/* count pixels of n interleaved 8-bit channels to `channels` floats in [0, 255]. */
-static void convert_row(const uint8_t *src, int32_t count, int32_t n, int32_t channels, float *dst)
+/* count pixels of n interleaved 8-bit channels, `step` bytes apart, to
+   `channels` floats in [0, 255]. */
+static void convert_row(const uint8_t *pixels, size_t at, ptrdiff_t step, int32_t count, int32_t n,
+                        int32_t channels, float *dst)
 {
-    for (int32_t x = 0; x < count; x++, src += n) {
+    for (int32_t x = 0; x < count; x++, at += (size_t)step) { /* wraps to go backwards, never read past */
+        const uint8_t *src = pixels + at;
         float r, g, b;
         switch (n) {
         case 1: r = g = b = src[0]; break;
@@ -172,16 +177,13 @@ er_code er_image_prepare(const er_image *img, const er_prepare_spec *spec, float
     if (ay.idx && (rc = alloc_floats(&fin, (size_t)H, (size_t)W * (size_t)C, "resized", err)) != ER_OK)
         goto fail;
 
-    const size_t stride = (size_t)img->width * (size_t)img->channels;
+    /* Upright rows, whichever way the pixels are stored (er_image_layout). */
+    const er_image_steps at = er_image_layout(img);
     for (int32_t y = 0; y < ch; y++) {
-        const uint8_t *src = img->pixels + (size_t)(y0 + y) * stride + (size_t)x0 * (size_t)img->channels;
+        const size_t start = at.origin + (size_t)x0 * (size_t)at.right + (size_t)(y0 + y) * (size_t)at.down;
         float *dst = mid + (size_t)y * (size_t)W * (size_t)C;
-        if (ax.idx) {
-            convert_row(src, cw, img->channels, C, row);
-            er_f32_resample_axis(&ax.p, row, ax.idx, ax.w, dst);
-        } else {
-            convert_row(src, cw, img->channels, C, dst);
-        }
+        convert_row(img->pixels, start, at.right, cw, img->channels, C, ax.idx ? row : dst);
+        if (ax.idx) er_f32_resample_axis(&ax.p, row, ax.idx, ax.w, dst);
     }
     if (ay.idx)
         er_f32_resample_axis(&ay.p, mid, ay.idx, ay.w, fin);

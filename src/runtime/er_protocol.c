@@ -70,8 +70,10 @@ static er_code parse_json(const char *text, size_t len, cJSON **root, er_error *
     return ER_OK;
 }
 
-enum { F_TYPE, F_INPUT, F_NORM, F_WIDTH, F_HEIGHT, F_CHANNELS, F_CROP, F_TOP, F_COUNT };
-static const char *const field_names[F_COUNT] = {"type", "input", "norm", "width", "height", "channels", "crop", "top"};
+/* The image-only fields are F_NORM..F_EXIF. */
+enum { F_TYPE, F_INPUT, F_NORM, F_WIDTH, F_HEIGHT, F_CHANNELS, F_CROP, F_EXIF, F_TOP, F_COUNT };
+static const char *const field_names[F_COUNT] = {
+    "type", "input", "norm", "width", "height", "channels", "crop", "exif", "top"};
 
 typedef struct request {
     int is_tensor;
@@ -97,7 +99,7 @@ static er_code read_fields(const cJSON *root, request *r, er_error *err)
     }
     if (!r->field[F_INPUT]) return er_fail(err, ER_E_FIELD, "\"input\" is missing");
     if (r->is_tensor)
-        for (int i = F_NORM; i <= F_CROP; i++)
+        for (int i = F_NORM; i <= F_EXIF; i++)
             if (r->field[i])
                 return er_fail(err, ER_E_FIELD, "\"%s\" applies to image requests only", field_names[i]);
     return ER_OK;
@@ -143,7 +145,18 @@ static er_code check_dim(const cJSON *item, const char *name, int32_t model_valu
     return ER_OK;
 }
 
-static er_code image_spec(const request *r, er_prepare_spec *spec, er_error *err)
+/* An optional true/false field, default `absent`. */
+static er_code get_bool(const request *r, int field, int absent, int32_t *v, er_error *err)
+{
+    const cJSON *item = r->field[field];
+    if (item && !cJSON_IsBool(item))
+        return er_fail(err, ER_E_FIELD, "\"%s\" must be true or false", field_names[field]);
+    *v = item ? cJSON_IsTrue(item) : absent;
+    return ER_OK;
+}
+
+/* The prepare spec of an image request, and whether to apply EXIF orientation. */
+static er_code image_spec(const request *r, er_prepare_spec *spec, int32_t *exif, er_error *err)
 {
     er_image_input in;
     char dims[200];
@@ -161,9 +174,8 @@ static er_code image_spec(const request *r, er_prepare_spec *spec, er_error *err
     spec->width = in.width;
     spec->height = in.height;
     spec->channels = in.channels;
-    const cJSON *crop = r->field[F_CROP];
-    if (crop && !cJSON_IsBool(crop)) return er_fail(err, ER_E_FIELD, "\"crop\" must be true or false");
-    spec->crop = cJSON_IsTrue(crop);
+    if ((rc = get_bool(r, F_CROP, 0, &spec->crop, err)) != ER_OK) return rc;
+    if ((rc = get_bool(r, F_EXIF, 1, exif, err)) != ER_OK) return rc;
 
     static const float identity[6] = {0, 1, 0, 1, 0, 1};
     memcpy(spec->norm, er_model.has_norm ? er_model.norm : identity, sizeof spec->norm);
@@ -329,12 +341,13 @@ char *er_runtime_run(const char *text, size_t len)
         if ((rc = fill_inputs(r.field[F_INPUT], &err)) != ER_OK) goto fail;
     } else {
         er_prepare_spec spec;
-        if ((rc = image_spec(&r, &spec, &err)) != ER_OK) goto fail;
+        int32_t exif;
+        if ((rc = image_spec(&r, &spec, &exif, &err)) != ER_OK) goto fail;
         const char *b64 = r.field[F_INPUT]->valuestring;
         if ((rc = er_base64_decode(b64, strlen(b64), &bytes, &n_bytes, &err)) != ER_OK) goto fail;
         cJSON_Delete(root); /* the text's copy goes before the pixels come */
         root = NULL;
-        if ((rc = er_image_decode(bytes, n_bytes, max_pixels, &img, &err)) != ER_OK) goto fail;
+        if ((rc = er_image_decode(bytes, n_bytes, max_pixels, exif, &img, &err)) != ER_OK) goto fail;
         er_mem_free(bytes);
         bytes = NULL;
         now = er_now_ms();

@@ -16,7 +16,7 @@
      uint8_t *bytes; size_t n;
      er_image img;
      if (er_base64_decode(text, text_len, &bytes, &n, &err) == ER_OK &&
-         er_image_decode(bytes, n, max_pixels, &img, &err) == ER_OK) {
+         er_image_decode(bytes, n, max_pixels, 1, &img, &err) == ER_OK) {
          er_image_prepare(&img, &spec, (float *)er_model.inputs[0].data, &err);
          er_image_free(&img);
      }
@@ -105,21 +105,46 @@ er_code er_base64_decode(const char *text, size_t len, uint8_t **out, size_t *ou
 
 /* ---- images (er_image.c) ------------------------------------------------- */
 
-/* An 8-bit image, rows top to bottom, channels interleaved:
-   1 grey, 2 grey+alpha, 3 RGB, 4 RGBA (alpha not premultiplied). */
+/* An 8-bit image: channels interleaved, 1 grey, 2 grey+alpha, 3 RGB,
+   4 RGBA (alpha not premultiplied). width and height are the upright size,
+   as a browser displays the image; the pixels stay as the file stored them,
+   and `orientation` (EXIF 1..8; 0 counts as 1) says how they turn upright,
+   so a phone's portrait photo costs no second copy and no extra pass.
+   Read them through er_image_layout; only for orientation 1 are they plain
+   rows, top to bottom. */
 typedef struct er_image {
     int32_t width, height, channels;
     uint8_t *pixels; /* width * height * channels bytes, owned by the image */
+    int32_t orientation;
 } er_image;
 
 /* Decode a JPEG (baseline, progressive), PNG (8/16-bit, grey, palette,
    alpha), BMP, GIF (first frame) or TGA of len bytes. Refuses images of more
    than max_pixels pixels with E_LIMIT after reading only the header. 16-bit
-   samples keep their high byte (as Pillow does for RGB). E_DECODE carries
-   stb_image's reason; E_MEMORY when memory ran out. On ER_OK the caller owns
-   img and frees it with er_image_free; otherwise img->pixels is NULL. */
-er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, er_image *img,
+   samples keep their high byte (as Pillow does for RGB). With exif non-zero,
+   a JPEG takes the orientation of its EXIF block (er_exif_orientation), so
+   width and height swap for orientations 5-8; with exif 0 it keeps the
+   stored orientation (1). E_DECODE carries stb_image's reason; E_MEMORY when
+   memory ran out. On ER_OK the caller owns img and frees it with
+   er_image_free; otherwise img->pixels is NULL. */
+er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, int exif, er_image *img,
                         er_error *err);
+
+/* The Orientation (tag 0x0112, a SHORT of 1..8) of IFD0 in the first APP1
+   "Exif\0\0" block that has one before a JPEG's image data, from len bytes
+   trusted for nothing: every offset, count and length is checked, and a
+   file that is not a JPEG, has no such tag, or has a damaged or absurd
+   EXIF block gives 1 (as stored). Never fails, never reads outside data. */
+int32_t er_exif_orientation(const uint8_t *data, size_t len);
+
+/* Where img's upright pixel (x, y) is stored: at byte
+   origin + x * right + y * down of img->pixels (steps may be negative). */
+typedef struct er_image_steps {
+    size_t origin;
+    ptrdiff_t right, down;
+} er_image_steps;
+er_image_steps er_image_layout(const er_image *img);
+
 /* Free img's pixels and zero it; NULL-safe and idempotent. */
 void er_image_free(er_image *img);
 
@@ -132,12 +157,13 @@ typedef struct er_prepare_spec {
     float norm[6];         /* mean_R, std_R, mean_G, std_G, mean_B, std_B; grey uses the R pair */
 } er_prepare_spec;
 
-/* Composite img over white, convert to spec->channels, crop, resize (area
-   averaging when shrinking an axis, like Pillow's BOX; bilinear when
-   enlarging, like Pillow's BILINEAR) and normalise to (p/255 - mean)/std,
-   writing NCHW float32 [channels, height, width] to out (caller-owned,
-   channels * height * width floats). Uses and frees temporary memory:
-   E_MEMORY, E_LIMIT (sizes that overflow) or E_FIELD (a bad spec). */
+/* Take img upright (its orientation), composite it over white, convert to
+   spec->channels, crop, resize (area averaging when shrinking an axis, like
+   Pillow's BOX; bilinear when enlarging, like Pillow's BILINEAR) and
+   normalise to (p/255 - mean)/std, writing NCHW float32 [channels, height,
+   width] to out (caller-owned, channels * height * width floats). Uses and
+   frees temporary memory: E_MEMORY, E_LIMIT (sizes that overflow) or
+   E_FIELD (a bad spec). */
 er_code er_image_prepare(const er_image *img, const er_prepare_spec *spec, float *out, er_error *err);
 
 /* ---- JSON output (er_json.c) --------------------------------------------- */

@@ -7,8 +7,11 @@
      er-prepare --damage COUNT IMAGE...
        decodes and prepares COUNT damaged copies of each image (bytes
        overwritten, bits flipped, the end cut off; a fixed sequence) and
-       prints how each fared. Built with ASan and UBSan: any memory error
-       aborts it, which is the point.
+       prints how each fared. In a JPEG with an EXIF block, every other copy
+       is damaged inside that block only, so that its offsets and counts are
+       the ones that lie. Each copy is a block of its own of exactly its
+       length, and the driver is built with ASan and UBSan: any read past the
+       data or other memory error aborts it, which is the point.
 
    The driver of tests/js/prepare-pillow.test.mjs. */
 #include "er_runtime.h"
@@ -42,14 +45,29 @@ static uint8_t *read_file(const char *path, size_t *len)
     return data;
 }
 
+/* Decode (upright by EXIF) and prepare; *orientation gets the image's. */
 static er_code decode_and_prepare(const uint8_t *data, size_t len, const er_prepare_spec *spec, float *out,
-                                  er_error *err)
+                                  int32_t *orientation, er_error *err)
 {
     er_image img;
-    er_code rc = er_image_decode(data, len, ER_DEFAULT_MAX_PIXELS, &img, err);
+    er_code rc = er_image_decode(data, len, ER_DEFAULT_MAX_PIXELS, 1, &img, err);
+    *orientation = img.orientation;
     if (rc == ER_OK) rc = er_image_prepare(&img, spec, out, err);
     er_image_free(&img);
     return rc;
+}
+
+/* The bytes [*start, *end) of the first APP1 "Exif\0\0" segment's contents
+   after the SOI; 0 when there is none. Only for files the test wrote. */
+static int exif_block(const uint8_t *d, size_t len, size_t *start, size_t *end)
+{
+    for (size_t i = 2; len >= 10 && i + 10 <= len; i++)
+        if (d[i] == 0xff && d[i + 1] == 0xe1 && memcmp(d + i + 4, "Exif\0\0", 6) == 0) {
+            *start = i + 4;
+            *end = i + 2 + ((size_t)d[i + 2] << 8 | d[i + 3]);
+            return *end <= len && *end > *start;
+        }
+    return 0;
 }
 
 static uint64_t next_random(uint64_t *s)
@@ -69,12 +87,16 @@ static int damage(int count, int n_files, char **files)
         size_t len;
         uint8_t *original = read_file(files[f], &len), *copy = malloc(len + 1);
         if (!original || !copy || len == 0) return fail("cannot read an image");
-        int codes[ER_CODE_COUNT] = {0};
+        size_t from = 0, to = len;
+        int has_exif = exif_block(original, len, &from, &to), exif_damaged = 0;
+        int codes[ER_CODE_COUNT] = {0}, orientations[9] = {0};
         for (int i = 0; i < count; i++) {
             memcpy(copy, original, len);
             size_t n = len;
+            const int in_exif = has_exif && i % 2;
+            exif_damaged += in_exif;
             for (int k = 1 + (int)(next_random(&seed) % 8); k > 0; k--) {
-                size_t at = next_random(&seed) % len;
+                size_t at = in_exif ? from + next_random(&seed) % (to - from) : next_random(&seed) % len;
                 switch (next_random(&seed) % 3) {
                 case 0: copy[at] = (uint8_t)next_random(&seed); break;
                 case 1: copy[at] ^= (uint8_t)(1u << next_random(&seed) % 8); break;
@@ -82,11 +104,21 @@ static int damage(int count, int n_files, char **files)
                 }
             }
             if (next_random(&seed) % 4 == 0) n = next_random(&seed) % len;
+            uint8_t *exact = malloc(n ? n : 1);
+            if (!exact) return fail("out of memory");
+            memcpy(exact, copy, n);
             er_error err;
-            codes[decode_and_prepare(copy, n, &spec, out, &err)]++;
+            int32_t orientation = 0;
+            er_code rc = decode_and_prepare(exact, n, &spec, out, &orientation, &err);
+            free(exact);
+            codes[rc]++;
+            if (rc == ER_OK) orientations[orientation >= 1 && orientation <= 8 ? orientation : 0]++;
         }
-        printf("%s: %d damaged copies: %d prepared, %d E_DECODE, %d E_LIMIT, %d E_MEMORY\n", files[f], count,
-               codes[ER_OK], codes[ER_E_DECODE], codes[ER_E_LIMIT], codes[ER_E_MEMORY]);
+        printf("%s: %d damaged copies (%d in the EXIF block): %d prepared, %d E_DECODE, %d E_LIMIT, %d E_MEMORY; "
+               "prepared by orientation 1-8:", files[f], count, exif_damaged, codes[ER_OK], codes[ER_E_DECODE],
+               codes[ER_E_LIMIT], codes[ER_E_MEMORY]);
+        for (int o = 1; o <= 8; o++) printf(" %d", orientations[o]);
+        printf("\n");
         free(original);
         free(copy);
     }
@@ -106,7 +138,9 @@ int main(int argc, char **argv)
     size_t count = (size_t)spec.width * spec.height * (spec.channels == 1 ? 1 : 3);
     float *out = malloc(count * sizeof(float));
     er_error err;
-    er_code rc = out ? decode_and_prepare(data, len, &spec, out, &err) : er_fail(&err, ER_E_MEMORY, "no memory");
+    int32_t orientation;
+    er_code rc = out ? decode_and_prepare(data, len, &spec, out, &orientation, &err)
+                     : er_fail(&err, ER_E_MEMORY, "no memory");
     free(data);
     if (rc != ER_OK) {
         fprintf(stderr, "%s: %s\n", er_code_name(rc), err.message);

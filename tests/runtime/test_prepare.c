@@ -1,10 +1,11 @@
-/* test_prepare.c - er_image_prepare: crop, per-axis resize, colour, normalisation.
+/* test_prepare.c - er_image_prepare: orientation, crop, per-axis resize, colour, normalisation.
 
    Expected values are worked out by hand from Pillow's definitions (and the
    3 -> 2 box case was checked against Pillow 9.4 itself); the broad
    comparison with Pillow on real files is tests/js/prepare-pillow.test.mjs. */
 #include "er_runtime.h"
 #include "er_test.h"
+#include "test_util.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -44,7 +45,7 @@ static int close_to(const float *got, const float *want, int n, float tol)
 static void prepare_should_keep_pixels_exact_when_no_resize_is_needed(void)
 {
     uint8_t px[2 * 2 * 3] = {0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255};
-    er_image img = {2, 2, 3, px};
+    er_image img = {2, 2, 3, px, 1};
     er_prepare_spec s = spec_of(2, 2, 3, 0);
     float out[12];
     er_error err;
@@ -56,7 +57,7 @@ static void prepare_should_keep_pixels_exact_when_no_resize_is_needed(void)
 static void prepare_should_normalise_each_channel_as_torchvision_does(void)
 {
     uint8_t px[3] = {200, 100, 7};
-    er_image img = {1, 1, 3, px};
+    er_image img = {1, 1, 3, px, 1};
     er_prepare_spec s = spec_of(1, 1, 3, 0);
     const float norm[6] = {0.485f, 0.229f, 0.456f, 0.224f, 0.406f, 0.225f};
     memcpy(s.norm, norm, sizeof norm);
@@ -72,7 +73,7 @@ static void prepare_should_normalise_each_channel_as_torchvision_does(void)
 static void prepare_should_crop_the_centred_square_of_a_landscape_image(void)
 {
     uint8_t px[5 * 3] = {0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24};
-    er_image img = {5, 3, 1, px};
+    er_image img = {5, 3, 1, px, 1};
     er_prepare_spec s = spec_of(3, 3, 1, 1);
     float out[9], want[9] = {1, 2, 3, 11, 12, 13, 21, 22, 23}; /* offset (5 - 3) / 2 = 1 */
     er_error err;
@@ -83,7 +84,7 @@ static void prepare_should_crop_the_centred_square_of_a_landscape_image(void)
 static void prepare_should_crop_a_portrait_image_with_the_offset_rounded_down(void)
 {
     uint8_t px[2 * 5] = {0, 1, 10, 11, 20, 21, 30, 31, 40, 41};
-    er_image img = {2, 5, 1, px};
+    er_image img = {2, 5, 1, px, 1};
     er_prepare_spec s = spec_of(2, 2, 1, 1);
     float out[4], want[4] = {10, 11, 20, 21}; /* offset (5 - 2) / 2 = 1 */
     er_error err;
@@ -91,10 +92,45 @@ static void prepare_should_crop_a_portrait_image_with_the_offset_rounded_down(vo
     CHECK(close_to(out, want, 4, 1e-4f));
 }
 
+static void prepare_should_read_the_stored_pixels_upright_for_each_orientation(void)
+{
+    /* Stored 3 x 2 RGB pixels a b c / d e f; channel c of pixel p is 40p + c + 1. */
+    uint8_t px[6 * 3];
+    for (int i = 0; i < 18; i++) px[i] = (uint8_t)(40 * (i / 3) + i % 3 + 1);
+    for (int o = 0; o <= 9; o++) { /* 0 and 9 are no orientation: as stored */
+        const char *grid = test_upright[o <= 8 ? o : 1];
+        int across = (int)strcspn(grid, "/"), down = ((int)strlen(grid) + 1) / (across + 1);
+        er_image img = {across, down, 3, px, o};
+        er_prepare_spec s = spec_of(across, down, 3, 0);
+        float out[18];
+        er_error err;
+        CHECK_INT(prepare(&img, &s, out, &err), ER_OK);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < down; y++)
+                for (int x = 0; x < across; x++) {
+                    int p = grid[y * (across + 1) + x] - 'a';
+                    CHECK(fabsf(out[(c * down + y) * across + x] - (float)(40 * p + c + 1)) <= 1e-4f);
+                }
+    }
+}
+
+static void prepare_should_crop_after_turning_the_image_upright(void)
+{
+    /* The landscape image of the crop test above, stored with orientation 6
+       (turn clockwise): upright it is 3 x 5, rows 20 10 0 / 21 11 1 / ... */
+    uint8_t px[5 * 3] = {0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24};
+    er_image img = {3, 5, 1, px, 6};
+    er_prepare_spec s = spec_of(3, 3, 1, 1);
+    float out[9], want[9] = {21, 11, 1, 22, 12, 2, 23, 13, 3}; /* upright rows 1..3 */
+    er_error err;
+    CHECK_INT(prepare(&img, &s, out, &err), ER_OK);
+    CHECK(close_to(out, want, 9, 1e-4f));
+}
+
 static void prepare_should_average_areas_when_shrinking(void)
 {
     uint8_t px[4 * 4] = {0, 10, 100, 110, 20, 30, 120, 130, 200, 202, 0, 0, 204, 206, 0, 4};
-    er_image img = {4, 4, 1, px};
+    er_image img = {4, 4, 1, px, 1};
     er_prepare_spec s = spec_of(2, 2, 1, 0);
     float out[4], want[4] = {15, 115, 203, 1};
     er_error err;
@@ -106,7 +142,7 @@ static void prepare_should_give_an_edge_sample_to_the_left_box_as_pillow_does(vo
 {
     /* Pillow: Image.fromarray([[10,100,250]]).resize((2,1), Image.BOX) == [[55, 250]]. */
     uint8_t px[3] = {10, 100, 250};
-    er_image img = {3, 1, 1, px};
+    er_image img = {3, 1, 1, px, 1};
     er_prepare_spec s = spec_of(2, 1, 1, 0);
     float out[2], want[2] = {55, 250};
     er_error err;
@@ -118,7 +154,7 @@ static void prepare_should_interpolate_bilinearly_when_enlarging(void)
 {
     /* Half-pixel centres, the outermost outputs clamped to the edge samples. */
     uint8_t px[2] = {0, 200};
-    er_image img = {2, 1, 1, px};
+    er_image img = {2, 1, 1, px, 1};
     er_prepare_spec s = spec_of(4, 1, 1, 0);
     float out[4], want[4] = {0, 50, 150, 200};
     er_error err;
@@ -130,7 +166,7 @@ static void prepare_should_shrink_one_axis_and_enlarge_the_other(void)
 {
     /* 4 wide x 2 high -> 2 x 4: box pairs across, bilinear down. */
     uint8_t px[8] = {0, 20, 40, 60, 100, 120, 140, 160};
-    er_image img = {4, 2, 1, px};
+    er_image img = {4, 2, 1, px, 1};
     er_prepare_spec s = spec_of(2, 4, 1, 0);
     float out[8], want[8] = {10, 50, 35, 75, 85, 125, 110, 150};
     er_error err;
@@ -141,7 +177,7 @@ static void prepare_should_shrink_one_axis_and_enlarge_the_other(void)
 static void prepare_should_composite_transparent_pixels_over_white(void)
 {
     uint8_t px[3 * 4] = {100, 50, 0, 128, 9, 9, 9, 0, 1, 2, 3, 255};
-    er_image img = {3, 1, 4, px};
+    er_image img = {3, 1, 4, px, 1};
     er_prepare_spec s = spec_of(3, 1, 3, 0);
     float out[9];
     float want[9] = {100 * 128 / 255.0f + 127, 255, 1, 50 * 128 / 255.0f + 127, 255, 2, 127, 255, 3};
@@ -153,7 +189,7 @@ static void prepare_should_composite_transparent_pixels_over_white(void)
 static void prepare_should_make_grey_with_itu_601_luma(void)
 {
     uint8_t px[2 * 3] = {255, 0, 0, 10, 200, 30};
-    er_image img = {2, 1, 3, px};
+    er_image img = {2, 1, 3, px, 1};
     er_prepare_spec s = spec_of(2, 1, 1, 0);
     float out[2], want[2] = {255 * 0.299f, 10 * 0.299f + 200 * 0.587f + 30 * 0.114f};
     er_error err;
@@ -164,7 +200,7 @@ static void prepare_should_make_grey_with_itu_601_luma(void)
 static void prepare_should_spread_grey_and_grey_alpha_over_three_channels(void)
 {
     uint8_t px[2 * 2] = {40, 255, 40, 51};
-    er_image img = {2, 1, 2, px};
+    er_image img = {2, 1, 2, px, 1};
     er_prepare_spec s = spec_of(2, 1, 3, 0);
     float out[6], a = 40 * 51 / 255.0f + 204;
     float want[6] = {40, a, 40, a, 40, a};
@@ -179,7 +215,7 @@ static void prepare_should_spread_grey_and_grey_alpha_over_three_channels(void)
 static void prepare_should_reject_a_spec_it_cannot_honour(void)
 {
     uint8_t px[3] = {1, 2, 3};
-    er_image img = {1, 1, 3, px};
+    er_image img = {1, 1, 3, px, 1};
     float out[3];
     er_error err;
     er_prepare_spec s = spec_of(1, 1, 2, 0);
@@ -201,7 +237,7 @@ static void prepare_should_reject_a_spec_it_cannot_honour(void)
 static void prepare_should_refuse_sizes_the_resize_cannot_index(void)
 {
     uint8_t px[3] = {1, 2, 3};
-    er_image img = {1, 1, 3, px};
+    er_image img = {1, 1, 3, px, 1};
     er_error err;
     er_prepare_spec s = spec_of(INT32_MAX / 2, 1, 3, 0);
     CHECK_INT(er_image_prepare(&img, &s, NULL, &err), ER_E_LIMIT);
@@ -213,7 +249,7 @@ static void prepare_should_refuse_a_shrink_too_steep_for_one_pass(void)
     const int width = 100000; /* 100,000 -> 4 pixels needs 50,000 taps per output */
     uint8_t *px = calloc(width, 1);
     CHECK(px);
-    er_image img = {width, 1, 1, px};
+    er_image img = {width, 1, 1, px, 1};
     er_prepare_spec s = spec_of(4, 1, 1, 0);
     float out[4];
     er_error err;
@@ -229,7 +265,7 @@ static void prepare_should_free_everything_whichever_allocation_fails(void)
 {
     uint8_t px[7 * 5 * 4];
     for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)(i * 37);
-    er_image img = {7, 5, 4, px};
+    er_image img = {7, 5, 4, px, 1};
     er_prepare_spec s = spec_of(3, 9, 3, 1); /* crop, shrink across, enlarge down: every buffer */
     float out[3 * 9 * 3], want[3 * 9 * 3];
     er_error err;
@@ -255,6 +291,8 @@ void run_prepare_tests(void)
     RUN(prepare_should_normalise_each_channel_as_torchvision_does);
     RUN(prepare_should_crop_the_centred_square_of_a_landscape_image);
     RUN(prepare_should_crop_a_portrait_image_with_the_offset_rounded_down);
+    RUN(prepare_should_read_the_stored_pixels_upright_for_each_orientation);
+    RUN(prepare_should_crop_after_turning_the_image_upright);
     RUN(prepare_should_average_areas_when_shrinking);
     RUN(prepare_should_give_an_edge_sample_to_the_left_box_as_pillow_does);
     RUN(prepare_should_interpolate_bilinearly_when_enlarging);

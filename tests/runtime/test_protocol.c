@@ -179,6 +179,69 @@ static void image_request_should_honour_norm_crop_and_a_data_url(void)
     cJSON_Delete(r);
 }
 
+/* The logits of a request that must succeed; 0 when it did not. */
+static int logits_of(const char *request, float logits[10])
+{
+    long leaked;
+    cJSON *r = test_run(request, &leaked);
+    const cJSON *l = get(r, "logits");
+    int ok = leaked == 0 && cJSON_GetArraySize(l) == 10;
+    for (int k = 0; ok && k < 10; k++) logits[k] = (float)cJSON_GetArrayItem(l, k)->valuedouble;
+    cJSON_Delete(r);
+    return ok;
+}
+
+/* The logits of width x height grey pixels sent as an RGB PNG, cropped. */
+static int png_logits(int width, int height, const uint8_t *grey, float logits[10])
+{
+    uint8_t *rgb = malloc((size_t)width * height * 3);
+    for (int i = 0; i < width * height * 3; i++) rgb[i] = grey[i / 3];
+    size_t len;
+    uint8_t *png = test_png(width, height, 3, rgb, &len);
+    char *request = test_image_request(png, len, ",\"crop\":true");
+    int ok = logits_of(request, logits);
+    free(rgb);
+    test_free(png);
+    free(request);
+    return ok;
+}
+
+static void image_request_should_see_a_jpeg_upright_unless_exif_is_false(void)
+{
+    /* Stored 25 x 8 in flat blocks of 8 columns (the last one column wide),
+       with orientation 8 (turn anticlockwise): upright it is 8 x 25, row y
+       being stored column 24 - y. The centred crops differ by one column:
+       stored columns 8..15 as stored, 9..16 upright (the offset (25 - 8) / 2
+       rounds down on the upright axis), so the two answers differ. Each
+       must be, exactly, that of a PNG of the same pixels. */
+    static const uint8_t levels[4] = {40, 120, 200, 250};
+    uint8_t stored[25 * 8], upright[8 * 25], tiff[TEST_TIFF_LEN];
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 25; x++) stored[y * 25 + x] = upright[(24 - x) * 8 + y] = levels[x / 8];
+    float want_stored[10], want_upright[10], got[10];
+    CHECK(png_logits(25, 8, stored, want_stored));
+    CHECK(png_logits(8, 25, upright, want_upright));
+    CHECK(memcmp(want_stored, want_upright, sizeof got) != 0);
+
+    size_t n, len;
+    uint8_t *plain = test_jpeg(25, 8, levels, &n);
+    test_tiff(tiff, 1, 8);
+    uint8_t *jpeg = test_with_exif(plain, n, tiff, sizeof tiff, &len);
+    static const struct {
+        const char *extra;
+        int upright;
+    } cases[] = {{",\"crop\":true", 1}, {",\"crop\":true,\"exif\":true", 1}, {",\"crop\":true,\"exif\":false", 0}};
+    for (int i = 0; i < 3; i++) {
+        char *request = test_image_request(jpeg, len, cases[i].extra);
+        int ok = logits_of(request, got);
+        free(request);
+        CHECK(ok);
+        CHECK(memcmp(got, cases[i].upright ? want_upright : want_stored, sizeof got) == 0);
+    }
+    test_free(plain);
+    test_free(jpeg);
+}
+
 static void top_should_take_any_count_from_zero_to_the_classes(void)
 {
     char *request = uniform_request(8, 8, teal, ",\"top\":0");
@@ -236,6 +299,7 @@ static void bad_fields_should_be_e_field_naming_the_field(void)
     CHECK_STR(error_of("{\"input\":\"\",\"input\":\"\"}", "E_FIELD"), "duplicate field \"input\"");
     CHECK_STR(error_of("{\"type\":\"video\",\"input\":\"\"}", "E_FIELD"), "\"type\" must be \"image\" or \"tensor\"");
     CHECK_STR(error_of("{\"input\":\"\",\"crop\":\"yes\"}", "E_FIELD"), "\"crop\" must be true or false");
+    CHECK_STR(error_of("{\"input\":\"\",\"exif\":0}", "E_FIELD"), "\"exif\" must be true or false");
     CHECK_STR(error_of("{\"input\":\"\",\"width\":-3}", "E_FIELD"), "\"width\" must be a positive integer");
     CHECK_STR(error_of("{\"input\":\"\",\"norm\":[0,1,0,1,0]}", "E_FIELD"),
               "\"norm\" must be an array of 6 numbers [mean_R,std_R,mean_G,std_G,mean_B,std_B]");
@@ -245,6 +309,8 @@ static void bad_fields_should_be_e_field_naming_the_field(void)
               "norm[4] (a mean) must be a finite float32 number");
     CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":[],\"crop\":true}", "E_FIELD"),
               "\"crop\" applies to image requests only");
+    CHECK_STR(error_of("{\"type\":\"tensor\",\"input\":[],\"exif\":false}", "E_FIELD"),
+              "\"exif\" applies to image requests only");
 }
 
 static void bad_base64_should_be_e_base64_with_the_offset(void)
@@ -401,6 +467,7 @@ void run_protocol_tests(void)
     RUN(info_should_describe_the_model);
     RUN(image_request_should_classify_with_the_models_defaults);
     RUN(image_request_should_honour_norm_crop_and_a_data_url);
+    RUN(image_request_should_see_a_jpeg_upright_unless_exif_is_false);
     RUN(top_should_take_any_count_from_zero_to_the_classes);
     RUN(softmax_should_stay_finite_for_huge_logits);
     RUN(bad_json_should_be_e_json_with_the_offset);

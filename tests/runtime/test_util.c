@@ -156,6 +156,110 @@ uint8_t *test_bmp(int width, int height, const uint8_t *rgb, size_t *len)
     return bmp;
 }
 
+/* JPEG entropy coding: bits from the top, 0xff stuffed with 0x00. */
+typedef struct bit_writer {
+    uint8_t *o;
+    uint32_t acc;
+    int n;
+} bit_writer;
+
+static void put_bits(bit_writer *b, uint32_t v, int n)
+{
+    while (n-- > 0) {
+        b->acc = b->acc << 1 | (v >> n & 1);
+        if (++b->n == 8) {
+            *b->o++ = (uint8_t)b->acc;
+            if ((uint8_t)b->acc == 0xff) *b->o++ = 0;
+            b->acc = 0;
+            b->n = 0;
+        }
+    }
+}
+
+static uint8_t *put_segment(uint8_t *o, uint8_t marker, const uint8_t *data, size_t n)
+{
+    *o++ = 0xff;
+    *o++ = marker;
+    *o++ = (uint8_t)((n + 2) >> 8);
+    *o++ = (uint8_t)(n + 2);
+    memcpy(o, data, n);
+    return o + n;
+}
+
+uint8_t *test_jpeg(int width, int height, const uint8_t *levels, size_t *len)
+{
+    /* The standard DC luminance table (ITU T.81 K.3); the AC table holds only EOB. */
+    static const uint8_t dht[] = {0x00, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0,
+                                  0,    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                  0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00};
+    static const uint8_t sos[] = {1, 1, 0x00, 0, 63, 0};
+    uint32_t code[12], size[12], next = 0;
+    for (int length = 1, k = 0; length <= 16; length++, next <<= 1)
+        for (int i = 0; i < dht[length]; i++, k++) code[k] = next++, size[k] = (uint32_t)length;
+    const int across = (width + 7) / 8, down = (height + 7) / 8;
+    uint8_t dqt[65] = {0}, sof[9] = {8, (uint8_t)(height >> 8), (uint8_t)height, (uint8_t)(width >> 8),
+                                      (uint8_t)width, 1, 1, 0x11, 0};
+    memset(dqt + 1, 1, 64);
+    uint8_t *jpeg = xmalloc(200 + (size_t)across * down * 6), *o = jpeg;
+    *o++ = 0xff;
+    *o++ = 0xd8;
+    o = put_segment(o, 0xdb, dqt, sizeof dqt);
+    o = put_segment(o, 0xc0, sof, sizeof sof);
+    o = put_segment(o, 0xc4, dht, sizeof dht);
+    o = put_segment(o, 0xda, sos, sizeof sos);
+    bit_writer b = {o, 0, 0};
+    int previous = 0;
+    for (int i = 0; i < across * down; i++) {
+        int dc = 8 * (levels[i] - 128), diff = dc - previous, category = 0;
+        previous = dc;
+        while ((abs(diff) >> category) != 0) category++;
+        put_bits(&b, code[category], (int)size[category]);
+        put_bits(&b, (uint32_t)(diff < 0 ? diff + (1 << category) - 1 : diff), category);
+        put_bits(&b, 0, 1); /* EOB */
+    }
+    while (b.n) put_bits(&b, 1, 1);
+    o = b.o;
+    *o++ = 0xff;
+    *o++ = 0xd9;
+    *len = (size_t)(o - jpeg);
+    return jpeg;
+}
+
+void test_put(uint8_t *p, uint32_t v, int bytes, int big_endian)
+{
+    for (int i = 0; i < bytes; i++) p[big_endian ? bytes - 1 - i : i] = (uint8_t)(v >> 8 * i);
+}
+
+void test_tiff(uint8_t *out, int big_endian, int orientation)
+{
+    memset(out, 0, TEST_TIFF_LEN); /* the next IFD's offset, at TEST_TIFF_NEXT, stays 0 */
+    out[0] = out[1] = big_endian ? 'M' : 'I';
+    test_put(out + 2, 42, 2, big_endian);
+    test_put(out + 4, TEST_TIFF_IFD, 4, big_endian);
+    test_put(out + TEST_TIFF_IFD, 1, 2, big_endian);          /* entries */
+    test_put(out + TEST_TIFF_ENTRY, 0x0112, 2, big_endian);   /* Orientation */
+    test_put(out + TEST_TIFF_ENTRY + 2, 3, 2, big_endian);    /* SHORT */
+    test_put(out + TEST_TIFF_ENTRY + 4, 1, 4, big_endian);    /* count */
+    test_put(out + TEST_TIFF_ENTRY + 8, (uint32_t)orientation, 2, big_endian);
+}
+
+const char *const test_upright[9] = {
+    "abc/def", "abc/def", "cba/fed", "fed/cba", "def/abc", "ad/be/cf", "da/eb/fc", "fc/eb/da", "cf/be/ad"};
+
+uint8_t *test_with_exif(const uint8_t *jpeg, size_t len, const uint8_t *tiff, size_t tiff_len, size_t *out_len)
+{
+    uint8_t *body = xmalloc(6 + tiff_len);
+    memcpy(body, "Exif\0\0", 6);
+    memcpy(body + 6, tiff, tiff_len);
+    uint8_t *out = xmalloc(len + 10 + tiff_len), *o = out;
+    memcpy(o, jpeg, 2);
+    o = put_segment(o + 2, 0xe1, body, 6 + tiff_len);
+    memcpy(o, jpeg + 2, len - 2);
+    *out_len = len + 10 + tiff_len;
+    free(body);
+    return out;
+}
+
 char *test_image_request(const uint8_t *bytes, size_t len, const char *extra)
 {
     char *b64 = test_base64_encode(bytes, len);
