@@ -5,7 +5,9 @@
 // landscape, grey, RGBA with real transparency, grey+alpha, 16-bit, palette
 // with and without transparency, progressive and baseline JPEG (4:4:4),
 // BMP, GIF, TGA - and what Pillow makes of each for a crop/size/channels
-// case. build/tests/er-prepare (`make runtime-test-tools`) runs the runtime's
+// case; JPEGs with EXIF orientations 2-8 (both byte orders) are compared
+// with what PIL.ImageOps.exif_transpose makes of them, turned upright as a
+// browser shows them. build/tests/er-prepare (`make runtime-test-tools`) runs the runtime's
 // er_image_decode + er_image_prepare on the same file. Every prepared pixel
 // must be within 2/255 of Pillow's: Pillow rounds to 8 bits between its two
 // resize passes and libjpeg's IDCT is not stb_image's, edgerun keeps floats.
@@ -74,10 +76,21 @@ test('decode + prepare should match Pillow within 2/255 on every kind of image',
 test('decode + prepare should survive damaged copies of every kind of image', (t) => {
   // The driver runs under ASan and UBSan: a memory error in stb_image or the
   // runtime aborts it. (Debian's stb_image 2.27 overruns its Huffman tables
-  // on some damaged JPEGs; er_image.c screens those out.)
+  // on some damaged JPEGs; er_image.c screens those out.) In the JPEGs with
+  // an EXIF block, half the copies are damaged inside it.
   const files = [...new Set(images().map((c) => path.join(out, c.image)))];
   const run = spawnSync(driver, ['--damage', '1000', ...files], { encoding: 'utf8' });
-  for (const line of run.stdout.trim().split('\n')) t.diagnostic(path.basename(line));
+  const lines = run.stdout.trim().split('\n');
+  for (const line of lines) t.diagnostic(path.basename(line));
   assert.equal(run.status, 0, run.stderr.slice(0, 2000));
-  assert.equal(run.stdout.trim().split('\n').length, files.length);
+  assert.equal(lines.length, files.length);
+  const byOrientation = new Array(8).fill(0);
+  for (const line of lines.filter((l) => /\/exif\d\.jpg:/.test(l))) {
+    const [, inExif, prepared, counts] = line.match(/\((\d+) in the EXIF block\): (\d+) prepared.*orientation 1-8: ([\d ]+)$/);
+    assert.equal(Number(inExif), 500, line);
+    counts.split(' ').forEach((n, o) => (byOrientation[o] += Number(n)));
+    assert.ok(Number(prepared) > 0, line);
+  }
+  // Every orientation was prepared from damaged files.
+  assert.ok(byOrientation.every((n) => n > 0), `prepared by orientation 1-8: ${byOrientation.join(' ')}`);
 });

@@ -6,7 +6,8 @@ writes OUTDIR/<image files>, OUTDIR/<case>.u8 (the reference: uint8, HWC,
 height x width x channels) and OUTDIR/manifest.json, a list of
 {"name", "image", "width", "height", "channels", "crop", "reference"}.
 
-The reference is what a Python training pipeline does: Image.open, alpha
+The reference is what a Python training pipeline does: Image.open,
+ImageOps.exif_transpose (a JPEG turned upright as a browser shows it), alpha
 composited over white with Image.alpha_composite, convert("RGB") or
 convert("L"), Image.crop of the centred square when cropping, then resize
 with Image.BOX along an axis that shrinks and Image.BILINEAR along one that
@@ -21,7 +22,7 @@ import sys
 import zlib
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 RNG = np.random.default_rng(20240611)
 
@@ -58,6 +59,13 @@ def png16(path, arr):
                 + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
 
 
+def exif(orientation, big_endian):
+    """An APP1 body whose IFD0 holds one entry, Orientation = SHORT orientation."""
+    e = '>' if big_endian else '<'
+    return (b'Exif\0\0' + (b'MM' if big_endian else b'II') + struct.pack(e + 'HI', 42, 8) + struct.pack(e + 'H', 1)
+            + struct.pack(e + 'HHIHH', 0x0112, 3, 1, orientation, 0) + struct.pack(e + 'I', 0))
+
+
 def make_images(out):
     images = {}
 
@@ -84,6 +92,11 @@ def make_images(out):
     frames[0].save(os.path.join(out, 'animated.gif'), save_all=True, append_images=frames[1:], transparency=5,
                    duration=100)
     images['animated.gif'] = 'animated.gif'
+    # Stored landscape; upright, 5-8 are portrait. Both byte orders. (4:4:4:
+    # 4:2:0 decodes up to 2/255 apart from libjpeg's before any resize.)
+    for o in range(2, 9):
+        save('exif%d.jpg' % o, Image.fromarray(content(26, 40, 3)), quality=95, subsampling=0,
+             exif=exif(o, o % 2 == 0))
     rgb16 = RNG.integers(0, 65536, (19, 33, 3), dtype=np.uint16)
     png16(os.path.join(out, 'rgb16.png'), rgb16)
     images['rgb16.png'] = 'rgb16.png'
@@ -97,6 +110,7 @@ def pillow_pixels(path):
     """The decoded image as Pillow sees it, 8-bit."""
     im = Image.open(path)
     im.seek(0)
+    im = ImageOps.exif_transpose(im)
     if im.mode in ('I', 'I;16', 'I;16B'):
         # Pillow's convert("L") clips 16-bit grey at 255 instead of scaling;
         # take the high byte in numpy, as Pillow itself does for 16-bit RGB.
@@ -147,7 +161,8 @@ CASES = [
     ('animated.gif', 32, 32, 3, True), ('animated.gif', 18, 19, 3, False),
     ('rgb16.png', 32, 32, 3, True), ('rgb16.png', 22, 13, 3, False),
     ('grey16.png', 16, 16, 1, True), ('grey16.png', 19, 33, 1, False),
-]
+] + [('exif%d.jpg' % o, 16, 16, 3, True) for o in range(2, 9)] + [
+    ('exif%d.jpg' % o, 18, 30, 3, False) for o in range(2, 9)] + [('exif6.jpg', 20, 12, 1, False)]
 
 
 def main():
