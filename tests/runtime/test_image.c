@@ -252,7 +252,7 @@ static void exif_orientation_should_take_the_first_exif_block_that_has_the_tag(v
 static void exif_orientation_should_skip_fill_bytes_and_stray_bytes_before_a_marker(void)
 {
     size_t len;
-    uint8_t *jpeg = exif_jpeg(1, 8, &len), *padded = malloc(len + 5);
+    uint8_t *jpeg = exif_jpeg(1, 8, &len), *padded = malloc(len + 4);
     memcpy(padded, jpeg, 2);
     memcpy(padded + 2, "\x00\x13\xff\xff\xff", 5); /* libjpeg skips both (with a warning) */
     memcpy(padded + 7, jpeg + 3, len - 3);
