@@ -62,6 +62,9 @@ export interface ImageRequest {
     channels?: number;
     /** centred square crop of the shorter side before resizing; default false */
     crop?: boolean;
+    /** turn a JPEG upright by its EXIF orientation first, as browsers display it; default true
+        (false: the pixels as stored) */
+    exif?: boolean;
     /** number of entries in the response's top; default 3 */
     top?: number;
 }

@@ -10,7 +10,9 @@
      r.top[0].label, r.output (softmax), r.logits, r.ms
      In an object request, "input" may also be the image file's bytes (a
      typed array or ArrayBuffer: the shim base64-encodes them) or, with
-     type "tensor", a typed array.
+     type "tensor", a typed array. A JPEG is classified upright, as the
+     browser displays it (its EXIF orientation); {exif: false} keeps the
+     pixels as stored.
 
      Any compiled model, tensors in and out, names and dims as in the ONNX graph:
      const out = await model.runTensors({input: {data: new Float32Array(3072), dims: [1, 3, 32, 32]}});
