@@ -313,73 +313,20 @@
     ui.seen.classList.remove('empty');
   }
 
+  // The browser decodes the file upright by its EXIF orientation, as the
+  // module does, so the preview is what the model saw.
   async function drawSeenFromBlob(blob) {
-    let bitmap, orientation;
+    let bitmap;
     try {
       bitmap = await createImageBitmap(blob);
-      orientation = exifOrientation(new Uint8Array(await blob.slice(0, 1 << 17).arrayBuffer()));
     } catch {
       // The module read a format the browser cannot (e.g. TGA): no preview.
       seenCtx.clearRect(0, 0, 32, 32);
       ui.seen.classList.add('empty');
       return;
     }
-    drawSeen(orientation === 1 ? bitmap : unrotate(bitmap, orientation));
+    drawSeen(bitmap);
     bitmap.close();
-  }
-
-  // The module (stb_image) decodes a JPEG's pixels as stored and ignores its
-  // EXIF orientation, while browsers apply it when decoding (createImageBitmap
-  // has no working way to turn that off). To show what the model really sees,
-  // the preview undoes the browser's rotation. Returns 1..8; 1 when absent.
-  function exifOrientation(b) {
-    const u16 = (p, le) => (le ? b[p] | (b[p + 1] << 8) : (b[p] << 8) | b[p + 1]);
-    const u32 = (p, le) => (le ? u16(p, true) + u16(p + 2, true) * 65536 : u16(p, false) * 65536 + u16(p + 2, false));
-    if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return 1;
-    for (let p = 2; p + 4 <= b.length;) {
-      if (b[p] !== 0xff) return 1;
-      const marker = b[p + 1];
-      if (marker === 0xda || marker === 0xd9) return 1; // image data starts: no EXIF before it
-      const len = u16(p + 2, false);
-      const end = p + 2 + len;
-      if (len < 2 || end > b.length) return 1;
-      // APP1 "Exif\0\0", then a TIFF header: byte order, 42, offset of IFD0.
-      if (marker === 0xe1 && len >= 16 && String.fromCharCode(...b.subarray(p + 4, p + 10)) === 'Exif\0\0') {
-        const tiff = p + 10;
-        const le = b[tiff] === 0x49;
-        const ifd = tiff + u32(tiff + 4, le);
-        if (ifd + 2 > end) return 1;
-        const count = u16(ifd, le);
-        for (let i = 0; i < count && ifd + 2 + 12 * (i + 1) <= end; i++) {
-          const e = ifd + 2 + 12 * i;
-          if (u16(e, le) === 0x0112) {
-            const v = u16(e + 8, le);
-            return v >= 1 && v <= 8 ? v : 1;
-          }
-        }
-        return 1;
-      }
-      p = end;
-    }
-    return 1;
-  }
-
-  // The stored pixels of an image the browser displayed with EXIF orientation
-  // o: each transform maps displayed coordinates back to stored ones.
-  function unrotate(img, o) {
-    const dw = img.width, dh = img.height;
-    const swap = o >= 5;
-    const c = document.createElement('canvas');
-    c.width = swap ? dh : dw;
-    c.height = swap ? dw : dh;
-    const m = {
-      2: [-1, 0, 0, 1, dw, 0], 3: [-1, 0, 0, -1, dw, dh], 4: [1, 0, 0, -1, 0, dh], 5: [0, 1, 1, 0, 0, 0],
-      6: [0, -1, 1, 0, 0, dw], 7: [0, -1, -1, 0, dh, dw], 8: [0, 1, -1, 0, dh, 0],
-    }[o];
-    const ctx = c.getContext('2d');
-    ctx.setTransform(...m);
-    ctx.drawImage(img, 0, 0);
-    return c;
   }
 
   // ---- the chart ---------------------------------------------------------------
