@@ -58,8 +58,10 @@ $(BUILD)/cifar10-labels.txt:
 	@printf '%s\n' $(CIFAR10_LABELS) > $@
 
 resnets: $(RESNETS:%=$(WEB)/models/%-cifar10.wasm)
-# Keep the generated C: it is meant to be read.
-.PRECIOUS: $(BUILD)/models/%.c
+# Keep the generated C: it is meant to be read, and make would otherwise delete
+# it as an intermediate and recompile the model next time. (.PRECIOUS matches
+# rules by their target pattern, so it names this rule's pattern exactly.)
+.PRECIOUS: $(BUILD)/models/%-cifar10.c
 .PHONY: resnets
 
 # A model's C is regenerated when the compiler or the .onnx changes.

@@ -69,9 +69,6 @@ define er_link_module
 	  $(1) $(WASM_LIBS) -o $@
 endef
 
-# A model's C (and its header) stay in build/models: make would otherwise
-# delete the intermediate .c after each link and recompile the model next time.
-.PRECIOUS: $(BUILD)/models/%.c
 $(WEB)/models/%.wasm: $(BUILD)/models/%.c $(WASM_LIBS)
 	$(call er_link_module,$<)
 
