@@ -323,7 +323,7 @@ er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m)
     int32_t *order = er_alloc_array(pool, (size_t)(n_nodes ? n_nodes : 1), sizeof *order);
     if (!pending || !order) return NULL;
     int32_t done = 0;
-    for (int32_t pass = 0; done < n_nodes; pass++) {
+    while (done < n_nodes) {
         int32_t before = done;
         for (int32_t i = 0; i < n_nodes; i++) {
             if (pending[i]) continue;
@@ -345,7 +345,6 @@ er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m)
                     return NULL;
                 }
         }
-        (void)pass;
     }
     void **sorted = er_alloc_array(pool, (size_t)(n_nodes ? n_nodes : 1), sizeof *sorted);
     if (!sorted) return NULL;

@@ -45,7 +45,7 @@ typedef struct er_tensor {
     int32_t view_of;    /* VIEW: the tensor whose bytes this names; -1 otherwise */
     int32_t input_index;  /* graph input number, -1 if none */
     int32_t output_index; /* graph output number, -1 if none */
-    int32_t n_uses;     /* live consumers (nodes before lowering, calls after) */
+    int32_t n_uses;     /* after lowering, on storage tensors: calls naming it, plus graph outputs */
     /* planning (plan.c) */
     int64_t offset;     /* ARENA: byte offset; LAZY: unused */
     int32_t first, last;/* first defining and last using call */
@@ -154,8 +154,5 @@ int er_fuse(er_graph *g);
 int er_lower(er_graph *g);
 /* Arena offsets; *arena_bytes the arena, *unshared_bytes what it would be without reuse. */
 int er_plan(er_graph *g, int64_t *arena_bytes, int64_t *unshared_bytes);
-
-/* Drop nodes/calls and tensors nothing uses any more, recount uses. */
-void er_count_uses(er_graph *g);
 
 #endif

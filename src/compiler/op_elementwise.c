@@ -72,12 +72,6 @@ static int lower_binary_call(er_graph *g, const er_node *n, int32_t f32_kernel, 
     return ER_CALL(g, n, k, p, a, b, y);
 }
 
-static int lower_cast(er_graph *g, const er_node *n, int32_t x, int32_t y)
-{
-    er_cast_params p = {.n = (int32_t)er_t(g, y)->count, .from = er_t(g, x)->dtype, .to = er_t(g, y)->dtype};
-    return ER_CALL(g, n, ERK_er_cast, p, x, y);
-}
-
 /* ---- unary ---- */
 
 int unary_infer(er_graph *g, er_node *n)
@@ -148,8 +142,7 @@ int unary_lower(er_graph *g, er_node *n)
             if (t < 0 || lower_binary_call(g, n, i == 1 ? ERK_er_f32_max : ERK_er_f32_min, cur, b->id, t, NULL)) return -1;
             cur = t;
         }
-        er_unary_params q = p;
-        return ER_CALL(g, n, k, q, cur, y->id);
+        return ER_CALL(g, n, k, p, cur, y->id);
     }
     default: return er_node_fail(g, n, "internal error: not a unary operator");
     }
@@ -223,10 +216,10 @@ int binary_lower(er_graph *g, er_node *n)
         int32_t da = er_temp_new(g, n, "base", ER_DTYPE_DOUBLE, a->rank, a->dims);
         int32_t db = er_temp_new(g, n, "exponent", ER_DTYPE_DOUBLE, bv.rank, bv.dims);
         int32_t dy = er_temp_new(g, n, "power", ER_DTYPE_DOUBLE, y->rank, y->dims);
-        if (da < 0 || db < 0 || dy < 0 || lower_cast(g, n, a->id, da) || lower_cast(g, n, b->id, db) ||
+        if (da < 0 || db < 0 || dy < 0 || er_lower_cast(g, n, a->id, da) || er_lower_cast(g, n, b->id, db) ||
             lower_binary_call(g, n, ERK_er_f32_pow, da, db, dy, NULL))
             return -1;
-        return lower_cast(g, n, dy, y->id);
+        return er_lower_cast(g, n, dy, y->id);
     }
     return lower_binary_call(g, n, binary_kernel(n->op), a->id, b->id, y->id, &bv);
 }

@@ -511,6 +511,5 @@ int cast_lower(er_graph *g, er_node *n)
 {
     er_tensor *x = er_in(g, n, 0), *y = er_out(g, n, 0);
     if (x->dtype == y->dtype) return er_lower_copy(g, n, x->id, y->id);
-    er_cast_params p = {.n = (int32_t)x->count, .from = x->dtype, .to = y->dtype};
-    return ER_CALL(g, n, ERK_er_cast, p, x->id, y->id);
+    return er_lower_cast(g, n, x->id, y->id);
 }

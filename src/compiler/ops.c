@@ -295,6 +295,12 @@ int er_lower_copy(er_graph *g, const er_node *n, int32_t src, int32_t dst)
     return ER_CALL(g, n, ERK_er_copy, p, src, dst);
 }
 
+int er_lower_cast(er_graph *g, const er_node *n, int32_t x, int32_t y)
+{
+    er_cast_params p = {.n = (int32_t)er_t(g, y)->count, .from = er_t(g, x)->dtype, .to = er_t(g, y)->dtype};
+    return ER_CALL(g, n, ERK_er_cast, p, x, y);
+}
+
 void er_strides(const er_tensor *t, int64_t *strides)
 {
     int64_t s = 1;

@@ -126,6 +126,8 @@ int32_t er_kernel_sized(int32_t x32_kernel, int32_t dtype);
 
 /* Copy of a whole tensor (same element count) as one er_copy call. */
 int er_lower_copy(er_graph *g, const er_node *n, int32_t src, int32_t dst);
+/* Element-wise conversion of tensor x into y (same element count, y's dtype), one er_cast call. */
+int er_lower_cast(er_graph *g, const er_node *n, int32_t x, int32_t y);
 
 /* Row-major strides of t, in elements. */
 void er_strides(const er_tensor *t, int64_t *strides);

@@ -85,29 +85,16 @@ int er_infer_and_fold(er_graph *g)
     return 0;
 }
 
-void er_count_uses(er_graph *g)
+/* Per storage tensor: how many call arguments name it, plus one per graph output. */
+static void count_uses(er_graph *g)
 {
     for (int32_t i = 0; i < g->tensors.count; i++) er_t(g, i)->n_uses = 0;
-    if (g->calls.count) {
-        for (int32_t i = 0; i < g->calls.count; i++) {
-            er_call *c = g->calls.items[i];
-            for (int32_t a = 0; a < c->n_args; a++)
-                if (c->args[a] >= 0) er_storage(g, er_t(g, c->args[a]))->n_uses++;
-        }
-    } else {
-        for (int32_t i = 0; i < g->nodes.count; i++) {
-            er_node *n = er_n(g, i);
-            if (n->dead) continue;
-            for (int32_t j = 0; j < n->n_in; j++)
-                if (n->in[j] >= 0) er_t(g, n->in[j])->n_uses++;
-            if (n->residual >= 0) er_t(g, n->residual)->n_uses++;
-        }
+    for (int32_t i = 0; i < g->calls.count; i++) {
+        er_call *c = g->calls.items[i];
+        for (int32_t a = 0; a < c->n_args; a++)
+            if (c->args[a] >= 0) er_storage(g, er_t(g, c->args[a]))->n_uses++;
     }
-    for (int32_t i = 0; i < g->n_outputs; i++) {
-        er_tensor *t = er_t(g, g->outputs[i]);
-        t->n_uses++;
-        if (g->calls.count) er_storage(g, t)->n_uses++;
-    }
+    for (int32_t i = 0; i < g->n_outputs; i++) er_storage(g, er_t(g, g->outputs[i]))->n_uses++;
 }
 
 /* Number of calls writing each tensor's storage. */
@@ -122,11 +109,6 @@ static int32_t *count_writers(er_graph *g)
             if (c->args[a] >= 0) writers[er_storage(g, er_t(g, c->args[a]))->id]++;
     }
     return writers;
-}
-
-static int static_tensor(const er_graph *g, er_tensor *t)
-{
-    return er_is_static(g, t);
 }
 
 /* After lowering: calls that read only constants are folded now (weight
@@ -152,7 +134,7 @@ static int fold_calls(er_graph *g)
                 continue;
             }
             if (!foldable(g, t)) inputs_fold = 0;
-            if (!static_tensor(g, t)) inputs_static = 0;
+            if (!er_is_static(g, t)) inputs_static = 0;
         }
         if (single_writer && inputs_fold) {
             one.count = 0;
@@ -241,7 +223,7 @@ static int drop_dead_calls(er_graph *g)
     /* Backwards: a call is dead when nothing reads what it writes. */
     for (int changed = 1; changed;) {
         changed = 0;
-        er_count_uses(g);
+        count_uses(g);
         int32_t *writers = count_writers(g);
         if (!writers) return -1;
         er_vec kept = {0};
@@ -264,7 +246,7 @@ static int drop_dead_calls(er_graph *g)
         }
         g->calls = kept;
     }
-    er_count_uses(g);
+    count_uses(g);
     return 0;
 }
 
