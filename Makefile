@@ -71,13 +71,19 @@ $(BUILD)/models/%-cifar10.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD
 
 # `make model`: any supported model. The C is always regenerated, since the
 # compile flags (labels, norm) are not part of any file name.
+# PROFILE=1 builds NAME.profile.wasm instead, which times every node, and
+# prints its per-node table (bench/profile.mjs). ALGO=NODE=ALGO,... forces
+# algorithms (edgerun-compile --algo).
+MODEL_STEM = $(NAME)$(if $(PROFILE),.profile)
 model: deps-build compiler $(WASM_LIBS)
 	@test -n "$(MODEL)" || { echo "make model: set MODEL=path/to/model.onnx (and NAME=...)"; exit 2; }
 	@test -n "$(NAME)" || { echo "make model: set NAME=name-for-the-module"; exit 2; }
 	@mkdir -p $(BUILD)/models
-	$(COMPILER) $(MODEL) -o $(BUILD)/models/$(NAME).c --name $(NAME) \
-	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM))
-	$(MAKE) --no-print-directory $(WEB)/models/$(NAME).wasm
+	$(COMPILER) $(MODEL) -o $(BUILD)/models/$(MODEL_STEM).c --name $(NAME) \
+	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM)) $(if $(PROFILE),--profile) \
+	  $(if $(ALGO),--algo '$(ALGO)')
+	$(MAKE) --no-print-directory $(WEB)/models/$(MODEL_STEM).wasm
+	$(if $(PROFILE),node bench/profile.mjs $(WEB)/models/$(MODEL_STEM).wasm)
 
 # ---- set-up -----------------------------------------------------------------
 # What `make` and `make demo` need, and what only `make test` needs on top.

@@ -195,6 +195,10 @@ static void put_node_comment(FILE *f, const er_graph *g, const er_node *n)
         fputs(", fused ", f);
         put_comment_text(f, n->fused);
     }
+    if (n->algo) {
+        fputs(", algorithm ", f);
+        put_comment_text(f, n->algo);
+    }
     fputs(" */\n", f);
 }
 
@@ -363,6 +367,86 @@ static char *guard_name(er_pool *pool, const char *name)
     return s;
 }
 
+/* ---- profile build (--profile) ----
+   Every node's calls are timed with the monotonic clock (WASI
+   clock_time_get in a module, which the shim provides), and the module
+   exports er_profile_run(runs): it runs the model `runs` times on whatever
+   its input buffers hold and returns a tab-separated table, one line per
+   node: name, operator, algorithm, output shape, MACs, total ms. */
+
+/* Multiply-adds of one run of node n (Conv, Gemm, MatMul), else 0. */
+static double node_macs(const er_graph *g, const er_node *n)
+{
+    const er_tensor *y = er_out(g, n, 0), *a = er_in(g, n, 0), *w = er_in(g, n, 1);
+    if (!y || !a || !w) return 0;
+    if (n->op == ER_OP_Conv && w->dims[0] > 0) return (double)y->count * (double)(w->count / w->dims[0]);
+    if ((n->op == ER_OP_Gemm || n->op == ER_OP_MatMul) && y->rank >= 1 && a->rank >= 1) {
+        int64_t k = n->op == ER_OP_MatMul ? a->dims[a->rank - 1] : (y->dims[0] ? a->count / y->dims[0] : 0);
+        return (double)y->count * (double)k;
+    }
+    return 0;
+}
+
+static void put_profile_prelude(FILE *f, const er_graph *g)
+{
+    int32_t count = 0, last = -2;
+    for (int32_t i = 0; i < g->calls.count; i++) {
+        er_call *c = g->calls.items[i];
+        if (!c->init && c->node != last) count++, last = c->node;
+    }
+    fputs("/* ---- profile (edgerun-compile --profile) ---- */\n\n#include <stdio.h>\n#include <time.h>\n\n", f);
+    fprintf(f, "#define ER_PROFILE_NODES %d\n", count ? count : 1);
+    fputs("static const struct {\n    const char *node, *op, *algo, *shape;\n    double macs;\n} er_profile_nodes[ER_PROFILE_NODES] = {\n", f);
+    last = -2;
+    for (int32_t i = 0; i < g->calls.count; i++) {
+        er_call *c = g->calls.items[i];
+        if (c->init || c->node == last) continue;
+        last = c->node;
+        const er_node *n = c->node >= 0 ? er_n(g, c->node) : NULL;
+        const er_tensor *y = n ? er_out(g, n, 0) : NULL;
+        char shape[128] = "";
+        if (y) er_shape_str(y, shape, sizeof shape);
+        fputs("    {", f);
+        put_string(f, n ? n->name : "(output copy)");
+        fputs(", ", f);
+        put_string(f, n ? n->op_type : "Copy");
+        fputs(", ", f);
+        put_string(f, n && n->algo ? n->algo : "-");
+        fputs(", ", f);
+        put_string(f, shape);
+        fprintf(f, ", %.0f},\n", n ? node_macs(g, n) : 0.0);
+    }
+    if (!count) fputs("    {\"\", \"\", \"\", \"\", 0},\n", f);
+    fputs("};\nstatic double er_profile_ms[ER_PROFILE_NODES], er_profile_t0;\n"
+          "static double er_profile_now(void)\n{\n    struct timespec ts;\n    clock_gettime(CLOCK_MONOTONIC, &ts);\n"
+          "    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;\n}\n"
+          "#define ER_PROFILE_BEGIN() (er_profile_t0 = er_profile_now())\n"
+          "#define ER_PROFILE_END(i) (er_profile_ms[i] += er_profile_now() - er_profile_t0)\n\n",
+          f);
+}
+
+static void put_profile(FILE *f, const er_graph *g)
+{
+    (void)g;
+    fputs("\n/* Runs the model `runs` times; returns the per-node table (see emit.c). */\n"
+          "__attribute__((export_name(\"er_profile_run\"))) const char *er_profile_run(int runs);\n"
+          "const char *er_profile_run(int runs)\n{\n"
+          "    static char table[ER_PROFILE_NODES * 256 + 1];\n"
+          "    er_model_run(); /* initialisation and a warm-up, not timed */\n"
+          "    for (int i = 0; i < ER_PROFILE_NODES; i++) er_profile_ms[i] = 0;\n"
+          "    for (int r = 0; r < runs; r++) er_model_run();\n"
+          "    size_t at = 0;\n"
+          "    for (int i = 0; i < ER_PROFILE_NODES && at < sizeof table; i++) {\n"
+          "        int len = snprintf(table + at, sizeof table - at, \"%.200s\\t%s\\t%s\\t%s\\t%.0f\\t%.6f\\n\",\n"
+          "                           er_profile_nodes[i].node, er_profile_nodes[i].op, er_profile_nodes[i].algo,\n"
+          "                           er_profile_nodes[i].shape, er_profile_nodes[i].macs, er_profile_ms[i]);\n"
+          "        if (len < 0) break;\n"
+          "        at += (size_t)len;\n"
+          "    }\n"
+          "    return table;\n}\n",
+          f);
+}
+
 int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
@@ -399,6 +483,7 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
     fprintf(f, "\n   %d nodes left after folding %d and fusing %d; %d kernel calls per run;\n"
                "   arena %lld bytes, shared by liveness (%lld without sharing) */\n",
             n_nodes, g->n_folded, g->n_fused, n_run, (long long)o->arena_bytes, (long long)o->unshared_bytes);
+    if (o->profile) fputs("#define _POSIX_C_SOURCE 199309L /* clock_gettime, for the profile */\n", f);
     fputs("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n#include \"er_kernels.h\"\n"
           "#include \"er_model.h\"\n",
           f);
@@ -465,6 +550,8 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
     fprintf(f, "    .arena_bytes = %lld,\n    .weight_bytes = %lld,\n};\n\n", (long long)o->arena_bytes,
             (long long)stats->weight_bytes);
 
+    if (o->profile) put_profile_prelude(f, g);
+
     /* Initialisation. */
     fputs("/* Fills the buffers computed once, before the first run. */\nstatic void er_model_init(void)\n{\n", f);
     for (int32_t i = 0; i < g->calls.count; i++) {
@@ -477,23 +564,28 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
     fputs("void er_model_run(void)\n{\n    static int initialised;\n    if (!initialised) {\n"
           "        er_model_init();\n        initialised = 1;\n    }\n",
           f);
-    int32_t last_node = -2;
+    int32_t last_node = -2, n_prof = 0;
     for (int32_t i = 0; i < g->calls.count; i++) {
         er_call *c = g->calls.items[i];
         if (c->init) continue;
         if (c->node != last_node) {
+            if (o->profile && n_prof) fprintf(f, "    ER_PROFILE_END(%d);\n", n_prof - 1);
             fputs("\n", f);
             if (c->node >= 0) {
                 put_node_comment(f, g, er_n(g, c->node));
             } else {
                 fputs("    /* copy to the graph output */\n", f);
             }
+            if (o->profile) fprintf(f, "    ER_PROFILE_BEGIN();\n");
+            n_prof++;
             last_node = c->node;
         }
         put_call(f, g, c, "    ");
         stats->n_calls++;
     }
+    if (o->profile && n_prof) fprintf(f, "    ER_PROFILE_END(%d);\n", n_prof - 1);
     fputs("}\n", f);
+    if (o->profile) put_profile(f, g);
 
     /* Header. */
     fprintf(h, "/* ");

@@ -17,6 +17,7 @@ typedef struct er_emit_options {
     float norm[6];
     int64_t arena_bytes;
     int64_t unshared_bytes;    /* the arena without reuse, for the report */
+    int profile;               /* --profile: time every node (er_profile_run, see emit.c) */
 } er_emit_options;
 
 typedef struct er_emit_stats {

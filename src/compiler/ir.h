@@ -67,6 +67,7 @@ typedef struct er_node {
     float act_alpha, act_beta;
     int32_t residual;            /* tensor added before the activation, -1 if none */
     const char *fused;           /* what was merged, for the generated comment ("BN+Relu") */
+    const char *algo;            /* algorithm chosen when lowering (Conv, Gemm, MatMul), for the comment */
 } er_node;
 
 #define ER_MAX_ARGS 8
@@ -79,6 +80,12 @@ typedef struct er_call {
     int32_t node;                /* the node it implements */
     int init;                    /* runs once at model initialization (LAZY outputs) */
 } er_call;
+
+/* One --algo NODE=ALGO option; `used` is set when a node took it. */
+typedef struct er_algo_choice {
+    const char *node, *algo;
+    int used;
+} er_algo_choice;
 
 typedef struct er_graph {
     er_pool *pool;
@@ -94,6 +101,8 @@ typedef struct er_graph {
     int32_t *name_table;
     int32_t name_cap;
     int reference_kernels;       /* --reference: lower to __scalar kernels only */
+    er_algo_choice *algo_forced; /* --algo NODE=ALGO choices ("*" for every node it applies to) */
+    int32_t n_algo_forced;
     const char *values_dir;      /* --values-from: where graph inputs that must be constant come from */
     int32_t n_folded, n_fused;   /* statistics for the report */
 } er_graph;

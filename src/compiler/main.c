@@ -2,6 +2,7 @@
 
    usage: edgerun-compile MODEL.onnx -o OUT.c [--name NAME] [--labels LABELS.txt]
                           [--norm mR,sR,mG,sG,mB,sB] [--values-from DIR] [--reference] [--quiet]
+                          [--profile] [--algo NODE=ALGO[,NODE=ALGO...]]...
           edgerun-compile --list-ops MODEL.onnx
 
    Exit status: 0 on success; 2 when the model (or an option) is malformed or
@@ -25,7 +26,7 @@ static void usage(FILE *f)
 {
     fputs("usage: edgerun-compile MODEL.onnx -o OUT.c [--name NAME] [--labels LABELS.txt]\n"
           "                       [--norm mean_R,std_R,mean_G,std_G,mean_B,std_B] [--values-from DIR]\n"
-          "                       [--reference] [--quiet]\n"
+          "                       [--reference] [--quiet] [--profile] [--algo NODE=ALGO[,...]]...\n"
           "       edgerun-compile --list-ops MODEL.onnx\n"
           "Writes OUT.c and OUT.h: the model as C99 calling the edgerun kernels (src/kernels).\n"
           "  --name       model name recorded in the output (default: the file name)\n"
@@ -33,7 +34,11 @@ static void usage(FILE *f)
           "  --norm       per-channel normalisation the model expects on [0,1] pixels\n"
           "  --values-from  take graph inputs that decide shapes (Reshape's shape, Slice's starts,\n"
           "               Resize's scales...) from DIR/input_<i>.pb and compile them in as constants\n"
-          "  --reference  use only the plain __scalar reference kernels\n",
+          "  --reference  use only the plain __scalar reference kernels\n"
+          "  --profile    time every node; the module exports er_profile_run (make model PROFILE=1)\n"
+          "  --algo       run node NODE (its ONNX name; * for every node it applies to) with algorithm\n"
+          "               ALGO instead of the cheapest estimate. Conv: reference, depthwise, gemm1x1,\n"
+          "               im2col-gemm, winograd2x2. Gemm/MatMul: reference, packed-gemm\n",
           f);
 }
 
@@ -98,6 +103,28 @@ static int list_ops(er_pool *pool, const char *path)
     return 0;
 }
 
+/* "NODE=ALGO[,NODE=ALGO...]" appended to *choices. */
+static int parse_algo(er_pool *pool, const char *arg, er_algo_choice **choices, int32_t *n)
+{
+    for (const char *s = arg; *s;) {
+        const char *end = strchr(s, ','), *eq = strchr(s, '=');
+        if (!end) end = s + strlen(s);
+        if (!eq || eq >= end || eq == s || eq + 1 == end)
+            return er_fail("--algo needs NODE=ALGO[,NODE=ALGO...], got '%s'", arg);
+        er_algo_choice *grown = er_alloc_array(pool, *n + 1, sizeof *grown);
+        if (!grown) return -1;
+        if (*n) memcpy(grown, *choices, (size_t)*n * sizeof *grown);
+        grown[*n].node = er_strndup(pool, s, (size_t)(eq - s));
+        grown[*n].algo = er_strndup(pool, eq + 1, (size_t)(end - eq - 1));
+        grown[*n].used = 0;
+        if (!grown[*n].node || !grown[*n].algo) return -1;
+        *choices = grown;
+        (*n)++;
+        s = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 static const char *base_name(er_pool *pool, const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -156,7 +183,9 @@ int main(int argc, char **argv)
 {
     const char *model_path = NULL, *out_path = NULL, *name = NULL, *labels_path = NULL, *norm_arg = NULL,
                *values_dir = NULL;
-    int reference = 0, quiet = 0, want_list = 0, status = 2;
+    int reference = 0, quiet = 0, want_list = 0, profile = 0, status = 2;
+    er_algo_choice *algo_forced = NULL;
+    int32_t n_algo_forced = 0;
     er_pool *pool = er_pool_new();
     if (!pool) return 1;
     for (int i = 1; i < argc; i++) {
@@ -168,6 +197,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--norm")) slot = &norm_arg;
         else if (!strcmp(a, "--values-from")) slot = &values_dir;
         else if (!strcmp(a, "--reference")) reference = 1;
+        else if (!strcmp(a, "--profile")) profile = 1;
+        else if (!strcmp(a, "--algo")) {
+            er_diag_set_file("--algo");
+            if (++i >= argc) {
+                fprintf(stderr, "edgerun-compile: --algo needs a value\n");
+                goto done;
+            }
+            if (parse_algo(pool, argv[i], &algo_forced, &n_algo_forced)) goto done;
+        }
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--list-ops")) want_list = 1;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -203,6 +241,7 @@ int main(int argc, char **argv)
 
     double t0 = now_s();
     er_emit_options o = {0};
+    o.profile = profile;
     const char **labels = NULL;
     if (labels_path && read_labels(pool, labels_path, &labels, &o.n_labels)) goto done;
     o.labels = labels;
@@ -221,6 +260,8 @@ int main(int argc, char **argv)
     er_graph *g = er_import(pool, model_path, m);
     if (!g) goto done;
     g->reference_kernels = reference;
+    g->algo_forced = algo_forced;
+    g->n_algo_forced = n_algo_forced;
     g->values_dir = values_dir;
     int32_t n_nodes = g->nodes.count;
     if (er_infer_and_fold(g) || er_fuse(g) || er_lower(g) || er_plan(g, &o.arena_bytes, &o.unshared_bytes)) goto done;

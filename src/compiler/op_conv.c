@@ -128,6 +128,83 @@ int conv_infer(er_graph *g, er_node *n)
     return infer_output(g, n, 0);
 }
 
+/* ---- how a Conv runs: the algorithm table ---- */
+
+/* Estimated cost in multiply-add equivalents, so entries compare. Direct
+   methods cost their MACs plus what they copy; Winograd F(2x2,3x3) does 16
+   multiply-adds per 2x2 block and input channel instead of 36, plus about
+   40 operations of transforms per tile and channel (measured with
+   PROFILE=1 against the GEMM path: it wins from 8 channels up). */
+static double macs_of(const er_conv_params *p)
+{
+    return (double)p->n * p->c_out * p->y_dims[0] * p->y_dims[1] * (p->c_in / p->group) * p->k[0] * p->k[1];
+}
+static int applies_any(const er_conv_params *p)
+{
+    (void)p;
+    return 1;
+}
+static int applies_2d(const er_conv_params *p)
+{
+    return p->nsp == 2;
+}
+static int applies_depthwise(const er_conv_params *p)
+{
+    return p->nsp == 2 && p->group == p->c_in && p->group == p->c_out;
+}
+static int applies_1x1(const er_conv_params *p)
+{
+    return p->nsp == 2 && er_conv2d_gemm_scratch_count(p) == 0;
+}
+static int applies_wino2x2(const er_conv_params *p)
+{
+    return p->nsp == 2 && p->group == 1 && p->k[0] == 3 && p->k[1] == 3 && p->stride[0] == 1 && p->stride[1] == 1 &&
+           p->dilation[0] == 1 && p->dilation[1] == 1;
+}
+static double cost_reference(const er_conv_params *p)
+{
+    return 8.0 * macs_of(p);
+}
+static double cost_depthwise(const er_conv_params *p)
+{
+    return macs_of(p);
+}
+static double cost_gemm(const er_conv_params *p)
+{
+    return macs_of(p) + (double)p->n * er_conv2d_gemm_scratch_count(p);
+}
+static double cost_wino2x2(const er_conv_params *p)
+{
+    const double tiles = (double)p->n * ((p->y_dims[0] + 1) / 2) * (((p->y_dims[1] + 1) / 2 + 3) / 4 * 4);
+    return tiles * (16.0 * p->c_in * p->c_out + 40.0 * (p->c_in + p->c_out));
+}
+
+typedef struct conv_algo {
+    er_algo id;
+    int (*applies)(const er_conv_params *p);
+    double (*cost)(const er_conv_params *p);
+    int32_t pack, run;                               /* kernels; pack -1: W as it is */
+    int64_t (*packed_count)(const er_conv_params *p);
+    int64_t (*scratch_count)(const er_conv_params *p); /* NULL: none */
+    const char *scratch_role;
+} conv_algo;
+
+static const conv_algo conv_algos[] = {
+    {{"reference", "any convolution"}, applies_any, cost_reference, -1, ERK_er_f32_conv__scalar, NULL, NULL, NULL},
+    {{"depthwise", "2-D, one channel per group"}, applies_depthwise, cost_depthwise, -1, ERK_er_f32_dwconv2d__vec128,
+     NULL, NULL, NULL},
+    {{"gemm1x1", "2-D 1x1 window, stride 1, no padding"}, applies_1x1, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
+     ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, NULL, NULL},
+    {{"im2col-gemm", "any 2-D convolution"}, applies_2d, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
+     ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "im2col"},
+    {{"winograd2x2", "2-D 3x3 window, stride 1, dilation 1, group 1"}, applies_wino2x2, cost_wino2x2,
+     ERK_er_f32_conv2d_wino2x2_pack, ERK_er_f32_conv2d_wino2x2__vec128, er_conv2d_wino2x2_packed_count,
+     er_conv2d_wino2x2_scratch_count, "winograd"},
+};
+#define N_CONV_ALGOS ((int32_t)(sizeof conv_algos / sizeof conv_algos[0]))
+
+static er_algo conv_algo_ids[N_CONV_ALGOS];
+
 int conv_lower(er_graph *g, er_node *n)
 {
     conv_attrs c;
@@ -138,8 +215,6 @@ int conv_lower(er_graph *g, er_node *n)
                         .alpha = n->act_alpha, .beta = n->act_beta};
     SPATIAL_FIELDS(p, c, x);
     int32_t bias = n->n_in > 2 ? n->in[2] : -1, residual = n->residual;
-    if (g->reference_kernels || c.nsp > 2)
-        return ER_CALL(g, n, ERK_er_f32_conv__scalar, p, x->id, w->id, bias, residual, y->id);
 
     /* 1-D runs as 2-D with a height of 1. */
     if (c.nsp == 1) {
@@ -149,17 +224,41 @@ int conv_lower(er_graph *g, er_node *n)
         p.x_dims[0] = p.y_dims[0] = p.k[0] = p.stride[0] = p.dilation[0] = 1;
         p.pad[0] = 0;
     }
-    if (p.group == p.c_in && p.group == p.c_out)
-        return ER_CALL(g, n, ERK_er_f32_dwconv2d__vec128, p, x->id, w->id, bias, residual, y->id);
 
-    int64_t packed_dims[1] = {er_conv2d_gemm_packed_count(&p)};
-    int64_t scratch_dims[1] = {er_conv2d_gemm_scratch_count(&p)};
+    for (int32_t a = 0; a < N_CONV_ALGOS; a++) conv_algo_ids[a] = conv_algos[a].id;
+    int32_t pick = -1;
+    int by_name;
+    if (er_forced_algo(g, n, conv_algo_ids, N_CONV_ALGOS, &pick, &by_name)) return -1;
+    if (pick >= 0 && (g->reference_kernels || c.nsp > 2 ? pick != 0 : !conv_algos[pick].applies(&p))) {
+        if (by_name)
+            return er_node_fail(g, n, "--algo %s does not apply: it needs %s", conv_algos[pick].id.name,
+                                g->reference_kernels ? "no --reference" : conv_algos[pick].id.rule);
+        pick = -1;
+    }
+    if (g->reference_kernels || c.nsp > 2) {
+        pick = 0;
+    } else if (pick < 0) {
+        double best = 0;
+        for (int32_t a = 1; a < N_CONV_ALGOS; a++)
+            if (conv_algos[a].applies(&p) && (pick < 0 || conv_algos[a].cost(&p) < best)) {
+                pick = a;
+                best = conv_algos[a].cost(&p);
+            }
+    }
+    const conv_algo *al = &conv_algos[pick];
+    n->algo = al->id.name;
+    if (pick == 0)
+        return ER_CALL(g, n, ERK_er_f32_conv__scalar, p, x->id, w->id, bias, residual, y->id);
+    if (al->pack < 0) return er_call_add(g, n, al->run, &p, sizeof p, 5, (const int32_t[]){x->id, w->id, bias, residual, y->id});
+
+    int64_t packed_dims[1] = {al->packed_count(&p)};
+    int64_t scratch_dims[1] = {al->scratch_count ? al->scratch_count(&p) : 0};
     int32_t packed = er_temp_new(g, n, "W_packed", ER_DTYPE_FLOAT, 1, packed_dims);
-    int32_t scratch = scratch_dims[0] ? er_temp_new(g, n, "im2col", ER_DTYPE_FLOAT, 1, scratch_dims) : -1;
+    int32_t scratch = scratch_dims[0] ? er_temp_new(g, n, al->scratch_role, ER_DTYPE_FLOAT, 1, scratch_dims) : -1;
     if (packed < 0 || (scratch_dims[0] && scratch < 0)) return -1;
     /* Packing reads only W: with constant weights it is folded at compile time. */
-    if (ER_CALL(g, n, ERK_er_f32_conv2d_gemm_pack, p, w->id, packed)) return -1;
-    return ER_CALL(g, n, ERK_er_f32_conv2d_gemm__vec128, p, x->id, packed, bias, residual, y->id, scratch);
+    if (er_call_add(g, n, al->pack, &p, sizeof p, 2, (const int32_t[]){w->id, packed})) return -1;
+    return er_call_add(g, n, al->run, &p, sizeof p, 6, (const int32_t[]){x->id, packed, bias, residual, y->id, scratch});
 }
 
 /* ---- ConvTranspose ---- */

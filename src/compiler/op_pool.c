@@ -83,6 +83,18 @@ int pool_lower(er_graph *g, er_node *n)
     er_pool_params p;
     int64_t dims[5];
     if (pool_plan(g, n, &p, dims)) return -1;
+    /* A window that is the whole unpadded plane (ResNets' final pooling) is
+       a global pooling, which the reduction kernel does in one pass. */
+    int whole = n->n_out == 1;
+    for (int32_t i = 0; i < p.nsp; i++)
+        whole &= p.k[i] == p.x_dims[i] && p.y_dims[i] == 1 && p.pad[i] == 0 && p.pad_end[i] == 0 && p.dilation[i] == 1;
+    if (whole && !g->reference_kernels) {
+        int64_t size = 1;
+        for (int32_t i = 0; i < p.nsp; i++) size *= p.x_dims[i];
+        er_gpool_params gp = {.planes = p.planes, .size = (int32_t)size};
+        int32_t gk = n->op == ER_OP_MaxPool ? ERK_er_f32_global_maxpool : ERK_er_f32_global_avgpool;
+        return ER_CALL(g, n, gk, gp, n->in[0], n->out[0]);
+    }
     int32_t k = n->op == ER_OP_MaxPool ? ERK_er_f32_maxpool__scalar : ERK_er_f32_avgpool__scalar;
     return ER_CALL(g, n, k, p, n->in[0], n->out[0]);
 }

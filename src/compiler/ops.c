@@ -229,6 +229,37 @@ int32_t er_temp_new(er_graph *g, const er_node *n, const char *role, int32_t dty
     return id;
 }
 
+int er_forced_algo(er_graph *g, const er_node *n, const er_algo *table, int32_t count, int32_t *forced, int *by_name)
+{
+    *forced = -1;
+    *by_name = 0;
+    const er_algo_choice *pick = NULL;
+    for (int32_t i = 0; i < g->n_algo_forced; i++) {
+        er_algo_choice *c = &g->algo_forced[i];
+        if (!strcmp(c->node, n->name)) {
+            c->used = 1;
+            pick = c;
+            break;
+        }
+        if (!strcmp(c->node, "*") && !pick) pick = c;
+    }
+    if (!pick) return 0;
+    for (int32_t a = 0; a < count; a++)
+        if (!strcmp(table[a].name, pick->algo)) {
+            *forced = a;
+            *by_name = strcmp(pick->node, "*") != 0;
+            ((er_algo_choice *)pick)->used = 1;
+            return 0;
+        }
+    if (!strcmp(pick->node, "*")) return 0; /* an algorithm of another operator family */
+    char known[256] = "";
+    for (int32_t a = 0; a < count; a++) {
+        size_t len = strlen(known);
+        snprintf(known + len, sizeof known - len, "%s%s", a ? ", " : "", table[a].name);
+    }
+    return er_node_fail(g, n, "--algo: %s has no algorithm '%s' (it has: %s)", n->op_type, pick->algo, known);
+}
+
 static er_vec *call_sink;
 
 void er_set_call_sink(er_graph *g, er_vec *sink)

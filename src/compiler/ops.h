@@ -115,6 +115,20 @@ int er_call_add(er_graph *g, const er_node *n, int32_t k, const void *params, si
     er_call_add((g), (n), (k), &(params), sizeof(params), \
                 (int32_t)(sizeof((const int32_t[]){__VA_ARGS__}) / sizeof(int32_t)), (const int32_t[]){__VA_ARGS__})
 
+/* Algorithm tables: each operator family that has several ways to run
+   (op_conv.c, op_gemm.c) lists them once, each with the rule that says
+   where it applies and an estimate of its cost; lowering takes the
+   cheapest that applies unless --algo forces one. */
+typedef struct er_algo {
+    const char *name;   /* as --algo and the generated comment spell it */
+    const char *rule;   /* where it applies, for the error when forced elsewhere */
+} er_algo;
+/* The index in `table` of the algorithm --algo forces on node n (by its
+   name, else by "*"), or -1 in *forced; *by_name says a choice named the
+   node, so it must apply (a "*" choice applies where it can). Fails when a
+   choice naming the node names no algorithm of `table`. */
+int er_forced_algo(er_graph *g, const er_node *n, const er_algo *table, int32_t count, int32_t *forced, int *by_name);
+
 /* Where er_call_add appends (the graph's list, or a folding list). */
 void er_set_call_sink(er_graph *g, er_vec *sink);
 

@@ -111,10 +111,26 @@ static int32_t *count_writers(er_graph *g)
     return writers;
 }
 
+/* A weight-packing call whose output is much larger than the weights it
+   reads (Winograd's 4x4 per 3x3 kernel) runs at initialisation instead of
+   being folded: the module then carries the compact weights, and the
+   download stays small, for about a millisecond of packing at start-up. */
+static int packs_larger(const er_graph *g, const er_call *c)
+{
+    const er_kernel_def *kd = &er_kernels[c->kernel];
+    size_t len = strlen(kd->name);
+    if (len < 5 || strcmp(kd->name + len - 5, "_pack")) return 0;
+    int64_t in = 0, out = 0;
+    for (int32_t a = 0; a < c->n_args; a++)
+        if (c->args[a] >= 0) *(a >= c->n_args - kd->n_out ? &out : &in) += er_t(g, c->args[a])->count;
+    return out > in + in / 4;
+}
+
 /* After lowering: calls that read only constants are folded now (weight
-   packing and the like) or, when they read huge splats, moved to model
-   initialisation. Either way their outputs must have this call as their only
-   writer; outputs of folded calls become constants, of init calls LAZY. */
+   packing and the like) or, when they read huge splats or would grow the
+   weights (packs_larger), moved to model initialisation. Either way their
+   outputs must have this call as their only writer; outputs of folded
+   calls become constants, of init calls LAZY. */
 static int fold_calls(er_graph *g)
 {
     int32_t *writers = count_writers(g);
@@ -136,7 +152,7 @@ static int fold_calls(er_graph *g)
             if (!foldable(g, t)) inputs_fold = 0;
             if (!er_is_static(g, t)) inputs_static = 0;
         }
-        if (single_writer && inputs_fold) {
+        if (single_writer && inputs_fold && !packs_larger(g, c)) {
             one.count = 0;
             if (er_vec_push(g->pool, &one, c) < 0 || exec_calls(g, &one)) return -1;
             continue;
@@ -269,6 +285,11 @@ int er_lower(er_graph *g)
         if (n->dead) continue;
         if (er_ops[n->op].lower(g, n)) return -1;
     }
+    for (int32_t i = 0; i < g->n_algo_forced; i++)
+        if (!g->algo_forced[i].used)
+            return er_fail("--algo %s=%s: %s", g->algo_forced[i].node, g->algo_forced[i].algo,
+                           strcmp(g->algo_forced[i].node, "*") ? "no Conv, Gemm or MatMul node has that name"
+                                                                : "no node can run that algorithm");
     if (own_outputs(g) || fold_calls(g) || fill_lazy_splats(g) || drop_dead_calls(g)) return -1;
     /* Initialisation calls run first, in their original order. */
     er_vec ordered = {0};

@@ -2,6 +2,7 @@
    depthwise 2-D, and the transposed convolution.
 
    All of them end in the same epilogue: y = act(acc + bias + residual). */
+#include "er_micro.h"
 #include "er_simd.h"
 
 /* ---- reference: any group, dilation, padding, 1 to 3 spatial dims ---- */
@@ -69,7 +70,6 @@ void er_f32_conv__scalar(const er_conv_params *p, const float *x, const float *w
 
 /* ---- 2-D as im2col + GEMM ---- */
 
-#define ER_MR 4 /* output channels per micro-tile: the packed weight layout */
 #define ER_NB 128 /* columns per block, so a block of the im2col matrix stays in cache */
 
 static int needs_im2col(const er_conv_params *p)
@@ -78,33 +78,25 @@ static int needs_im2col(const er_conv_params *p)
              p->pad[1] == 0 && p->x_dims[0] == p->y_dims[0] && p->x_dims[1] == p->y_dims[1]);
 }
 
-int32_t er_conv2d_gemm_packed_count(const er_conv_params *p)
+int64_t er_conv2d_gemm_packed_count(const er_conv_params *p)
 {
     const int32_t cout_g = p->c_out / p->group, kk = (p->c_in / p->group) * p->k[0] * p->k[1];
-    const int32_t tiles = (cout_g + ER_MR - 1) / ER_MR;
-    return p->group * tiles * ER_MR * kk;
+    return (int64_t)p->group * er_packed_a_count(cout_g, kk);
 }
 
-int32_t er_conv2d_gemm_scratch_count(const er_conv_params *p)
+int64_t er_conv2d_gemm_scratch_count(const er_conv_params *p)
 {
     if (!needs_im2col(p)) return 0;
-    return (p->c_in / p->group) * p->k[0] * p->k[1] * p->y_dims[0] * p->y_dims[1];
+    return (int64_t)(p->c_in / p->group) * p->k[0] * p->k[1] * p->y_dims[0] * p->y_dims[1];
 }
 
-/* W [group*cout_g][K] -> [group][tile][K][ER_MR], zero rows past cout_g, so the
-   micro-kernel reads the ER_MR weights of one k as one contiguous vector. */
+/* W [group*cout_g][K] -> per group, the packed-A panels of er_micro.h. */
 void er_f32_conv2d_gemm_pack(const er_conv_params *p, const float *w, float *wp)
 {
     const int32_t cout_g = p->c_out / p->group, kk = (p->c_in / p->group) * p->k[0] * p->k[1];
-    const int32_t tiles = (cout_g + ER_MR - 1) / ER_MR;
+    const int64_t per_group = er_packed_a_count(cout_g, kk);
     for (int32_t g = 0; g < p->group; g++)
-        for (int32_t t = 0; t < tiles; t++)
-            for (int32_t k = 0; k < kk; k++)
-                for (int32_t i = 0; i < ER_MR; i++) {
-                    const int32_t m = t * ER_MR + i;
-                    wp[(((int64_t)g * tiles + t) * kk + k) * ER_MR + i] =
-                        m < cout_g ? w[((int64_t)g * cout_g + m) * kk + k] : 0.0f;
-                }
+        er_f32_pack_a(cout_g, kk, w + (int64_t)g * cout_g * kk, kk, 1, wp + g * per_group);
 }
 
 /* col[(c*kh + ky)*kw + kx][oy*wo + ox] = x[c][oy*sy - py + ky*dy][ox*sx - px + kx*dx], 0 outside. */
@@ -140,59 +132,15 @@ static void im2col(const er_conv_params *p, const float *x, int32_t channels, fl
             }
 }
 
-/* y[m][n] for m in one micro-tile, n in [n0, n1): acc over k of wp[k][i] * b[k][n]. */
-static void gemm_tile(const float *wp, const float *b, int32_t kk, int32_t ldb, int32_t n0, int32_t n1, int32_t rows,
-                      const float *bias, const float *residual, float *y, int32_t ldy, const er_conv_params *p)
-{
-    int32_t n = n0;
-    for (; n + 8 <= n1; n += 8) {
-        er_v4f acc[ER_MR][2];
-        for (int32_t i = 0; i < ER_MR; i++) acc[i][0] = acc[i][1] = er_v4_splat(0.0f);
-        const float *bk = b + n;
-        for (int32_t k = 0; k < kk; k++, bk += ldb) {
-            const er_v4f b0 = er_v4_load(bk), b1 = er_v4_load(bk + 4);
-            const float *wk = wp + (int64_t)k * ER_MR;
-            for (int32_t i = 0; i < ER_MR; i++) {
-                const er_v4f wv = er_v4_splat(wk[i]);
-                acc[i][0] += wv * b0;
-                acc[i][1] += wv * b1;
-            }
-        }
-        for (int32_t i = 0; i < rows; i++) {
-            float *yr = y + (int64_t)i * ldy + n;
-            const er_v4f bv = er_v4_splat(bias ? bias[i] : 0.0f);
-            er_v4f v0 = acc[i][0] + bv, v1 = acc[i][1] + bv;
-            if (residual) {
-                const float *rr = residual + (int64_t)i * ldy + n;
-                v0 += er_v4_load(rr);
-                v1 += er_v4_load(rr + 4);
-            }
-            er_v4_store(yr, er_act_v4(v0, p->act, p->alpha, p->beta));
-            er_v4_store(yr + 4, er_act_v4(v1, p->act, p->alpha, p->beta));
-        }
-    }
-    for (; n < n1; n++) {
-        float acc[ER_MR] = {0};
-        for (int32_t k = 0; k < kk; k++) {
-            const float bv = b[(int64_t)k * ldb + n];
-            for (int32_t i = 0; i < ER_MR; i++) acc[i] += wp[(int64_t)k * ER_MR + i] * bv;
-        }
-        for (int32_t i = 0; i < rows; i++) {
-            float v = acc[i] + (bias ? bias[i] : 0.0f);
-            if (residual) v += residual[(int64_t)i * ldy + n];
-            y[(int64_t)i * ldy + n] = er_act_scalar(v, p->act, p->alpha, p->beta);
-        }
-    }
-}
-
 void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const float *w_packed,
                                 const float *bias, const float *residual, float *y, float *scratch)
 {
     const int32_t cin_g = p->c_in / p->group, cout_g = p->c_out / p->group;
     const int32_t kk = cin_g * p->k[0] * p->k[1], nn = p->y_dims[0] * p->y_dims[1];
-    const int32_t tiles = (cout_g + ER_MR - 1) / ER_MR;
+    const int32_t panels = (cout_g + ER_GEMM_MR - 1) / ER_GEMM_MR;
     const int64_t x_plane = (int64_t)p->x_dims[0] * p->x_dims[1];
     const int use_col = needs_im2col(p);
+    const er_epilogue ep = {p->act, p->alpha, p->beta};
     for (int32_t n = 0; n < p->n; n++)
         for (int32_t g = 0; g < p->group; g++) {
             const float *xg = x + ((int64_t)n * p->c_in + (int64_t)g * cin_g) * x_plane;
@@ -202,16 +150,122 @@ void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const f
                 b = scratch;
             }
             const int64_t y_off = ((int64_t)n * p->c_out + (int64_t)g * cout_g) * nn;
+            const float *wg = w_packed + g * er_packed_a_count(cout_g, kk);
             for (int32_t n0 = 0; n0 < nn; n0 += ER_NB) {
-                const int32_t n1 = n0 + ER_NB < nn ? n0 + ER_NB : nn;
-                for (int32_t t = 0; t < tiles; t++) {
-                    const int32_t m0 = t * ER_MR, rows = cout_g - m0 < ER_MR ? cout_g - m0 : ER_MR;
-                    const float *wp = w_packed + ((int64_t)g * tiles + t) * kk * ER_MR;
-                    gemm_tile(wp, b, kk, nn, n0, n1, rows, bias ? bias + g * cout_g + m0 : NULL,
-                              residual ? residual + y_off + (int64_t)m0 * nn : NULL, y + y_off + (int64_t)m0 * nn, nn, p);
+                const int32_t nc = nn - n0 < ER_NB ? nn - n0 : ER_NB;
+                for (int32_t t = 0; t < panels; t++) {
+                    const int32_t m0 = t * ER_GEMM_MR, mr = cout_g - m0 < ER_GEMM_MR ? cout_g - m0 : ER_GEMM_MR;
+                    const int64_t at = y_off + (int64_t)m0 * nn + n0;
+                    er_f32_gemm_4x8__vec128(mr, nc, kk, wg + (int64_t)t * kk * ER_GEMM_MR, b + n0, nn,
+                                            bias ? bias + g * cout_g + m0 : NULL, residual ? residual + at : NULL,
+                                            y + at, nn, &ep);
                 }
             }
         }
+}
+
+/* ---- 2-D Winograd F(2x2, 3x3): stride 1, no dilation, group 1 ---- */
+
+/* Output tiles are 2x2; four horizontally adjacent tiles form a group (the
+   lanes of the transform micro-kernels), so a tile row holds `gw` groups
+   and every row of groups is padded to whole groups. Groups are processed
+   in blocks of `slots` tiles, sized so the transformed block (V: 16 x c_in
+   x slots) and its products (M: 16 x c_out x slots) stay within about
+   256 KB, in cache between the transforms and the GEMMs. */
+typedef struct wino_plan {
+    int32_t th, gw, groups, block_groups;
+} wino_plan;
+
+static wino_plan wino_plan_of(const er_conv_params *p)
+{
+    wino_plan w;
+    const int32_t tw = (p->y_dims[1] + 1) / 2;
+    w.th = (p->y_dims[0] + 1) / 2;
+    w.gw = (tw + 3) / 4;
+    w.groups = w.th * w.gw;
+    int64_t budget = 65536 / (16 * 4 * ((int64_t)p->c_in + p->c_out));
+    w.block_groups = budget < 1 ? 1 : budget > w.groups ? w.groups : (int32_t)budget;
+    return w;
+}
+
+int64_t er_conv2d_wino2x2_packed_count(const er_conv_params *p)
+{
+    return 16 * er_packed_a_count(p->c_out, p->c_in);
+}
+
+int64_t er_conv2d_wino2x2_scratch_count(const er_conv_params *p)
+{
+    const wino_plan w = wino_plan_of(p);
+    return 16 * ((int64_t)p->c_in + p->c_out) * 4 * w.block_groups;
+}
+
+/* U = G g G^T for every (c_out, c_in), as 16 packed-A matrices [c_out][c_in]. */
+void er_f32_conv2d_wino2x2_pack(const er_conv_params *p, const float *w, float *u_packed)
+{
+    const int32_t panels = (p->c_out + ER_GEMM_MR - 1) / ER_GEMM_MR;
+    const int64_t per_xi = er_packed_a_count(p->c_out, p->c_in);
+    for (int32_t t = 0; t < panels; t++)
+        for (int32_t ic = 0; ic < p->c_in; ic++)
+            for (int32_t i = 0; i < ER_GEMM_MR; i++) {
+                const int32_t oc = t * ER_GEMM_MR + i;
+                float u[4][4] = {{0}};
+                if (oc < p->c_out) {
+                    const float *g = w + ((int64_t)oc * p->c_in + ic) * 9;
+                    float gg[4][3]; /* G g */
+                    for (int32_t j = 0; j < 3; j++) {
+                        gg[0][j] = g[j];
+                        gg[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+                        gg[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+                        gg[3][j] = g[6 + j];
+                    }
+                    for (int32_t r = 0; r < 4; r++) {
+                        u[r][0] = gg[r][0];
+                        u[r][1] = 0.5f * (gg[r][0] + gg[r][1] + gg[r][2]);
+                        u[r][2] = 0.5f * (gg[r][0] - gg[r][1] + gg[r][2]);
+                        u[r][3] = gg[r][2];
+                    }
+                }
+                for (int32_t xi = 0; xi < 16; xi++)
+                    u_packed[xi * per_xi + ((int64_t)t * p->c_in + ic) * ER_GEMM_MR + i] = u[xi / 4][xi % 4];
+            }
+}
+
+void er_f32_conv2d_wino2x2__vec128(const er_conv_params *p, const float *x, const float *u_packed,
+                                   const float *bias, const float *residual, float *y, float *scratch)
+{
+    const wino_plan wp = wino_plan_of(p);
+    const int32_t h = p->x_dims[0], w = p->x_dims[1], ho = p->y_dims[0], wo = p->y_dims[1];
+    const int32_t cin = p->c_in, cout = p->c_out, panels = (cout + ER_GEMM_MR - 1) / ER_GEMM_MR;
+    const int64_t per_xi = er_packed_a_count(cout, cin);
+    const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f}, ep = {p->act, p->alpha, p->beta};
+    for (int32_t n = 0; n < p->n; n++) {
+        const float *xn = x + (int64_t)n * cin * h * w;
+        float *yn = y + (int64_t)n * cout * ho * wo;
+        const float *rn = residual ? residual + (int64_t)n * cout * ho * wo : NULL;
+        for (int32_t g0 = 0; g0 < wp.groups; g0 += wp.block_groups) {
+            const int32_t ng = wp.groups - g0 < wp.block_groups ? wp.groups - g0 : wp.block_groups;
+            const int32_t slots = 4 * ng; /* columns of this block's GEMMs */
+            float *v = scratch, *m = scratch + (int64_t)16 * cin * slots;
+            const int32_t vs = cin * slots, ms = cout * slots;
+            for (int32_t gi = 0; gi < ng; gi++) {
+                const int32_t ty = (g0 + gi) / wp.gw, tx = 4 * ((g0 + gi) % wp.gw);
+                er_f32_wino2x2_in__vec128(cin, xn, (int64_t)h * w, h, w, 2 * ty - p->pad[0], 2 * tx - p->pad[1],
+                                          v + 4 * gi, slots, vs);
+            }
+            for (int32_t xi = 0; xi < 16; xi++)
+                for (int32_t t = 0; t < panels; t++) {
+                    const int32_t m0 = t * ER_GEMM_MR, mr = cout - m0 < ER_GEMM_MR ? cout - m0 : ER_GEMM_MR;
+                    er_f32_gemm_4x8__vec128(mr, slots, cin, u_packed + xi * per_xi + (int64_t)t * cin * ER_GEMM_MR,
+                                            v + (int64_t)xi * vs, slots, NULL, NULL, m + (int64_t)xi * ms + (int64_t)m0 * slots,
+                                            slots, &none);
+                }
+            for (int32_t gi = 0; gi < ng; gi++) {
+                const int32_t ty = (g0 + gi) / wp.gw, tx = 4 * ((g0 + gi) % wp.gw);
+                er_f32_wino2x2_out__vec128(cout, m + 4 * gi, slots, ms, bias, rn, yn, (int64_t)ho * wo, ho, wo, ty, tx,
+                                           &ep);
+            }
+        }
+    }
 }
 
 /* ---- depthwise 2-D ---- */
@@ -233,8 +287,8 @@ static float dw_point(const er_conv_params *p, const float *xc, const float *wc,
     return acc;
 }
 
-void er_f32_dwconv2d__vec128(const er_conv_params *p, const float *x, const float *w, const float *bias,
-                             const float *residual, float *y)
+static void dwconv2d_any(const er_conv_params *p, const float *x, const float *w, const float *bias,
+                         const float *residual, float *y)
 {
     const int32_t h = p->x_dims[0], wd = p->x_dims[1], ho = p->y_dims[0], wo = p->y_dims[1];
     const int32_t kh = p->k[0], kw = p->k[1], sx = p->stride[1], dx = p->dilation[1], px = p->pad[1];
@@ -273,6 +327,39 @@ void er_f32_dwconv2d__vec128(const er_conv_params *p, const float *x, const floa
                 for (; ox < wo; ox++)
                     yr[ox] = er_act_scalar(dw_point(p, xc, wc, b, oy, ox) + (rr ? rr[ox] : 0.0f), p->act, p->alpha, p->beta);
             }
+        }
+}
+
+/* The specialised micro-kernel for a square 3x3 or 5x5 window of stride 1
+   or 2 without dilation (MobileNets, EfficientNets, ShuffleNets), or NULL. */
+static er_f32_dwconv_ukernel *dw_ukernel_for(const er_conv_params *p)
+{
+    if (p->k[0] != p->k[1] || p->stride[0] != p->stride[1] || p->dilation[0] != 1 || p->dilation[1] != 1) return NULL;
+    switch (p->k[0] * 10 + p->stride[0]) {
+    case 31: return er_f32_dwconv_3x3s1__vec128;
+    case 32: return er_f32_dwconv_3x3s2__vec128;
+    case 51: return er_f32_dwconv_5x5s1__vec128;
+    case 52: return er_f32_dwconv_5x5s2__vec128;
+    default: return NULL;
+    }
+}
+
+void er_f32_dwconv2d__vec128(const er_conv_params *p, const float *x, const float *w, const float *bias,
+                             const float *residual, float *y)
+{
+    er_f32_dwconv_ukernel *uk = dw_ukernel_for(p);
+    if (!uk) {
+        dwconv2d_any(p, x, w, bias, residual, y);
+        return;
+    }
+    const er_dw_geom g = {p->x_dims[0], p->x_dims[1], p->y_dims[0], p->y_dims[1], p->pad[0], p->pad[1]};
+    const er_epilogue ep = {p->act, p->alpha, p->beta};
+    const int64_t x_plane = (int64_t)g.h * g.w, y_plane = (int64_t)g.ho * g.wo, kk = (int64_t)p->k[0] * p->k[1];
+    for (int32_t n = 0; n < p->n; n++)
+        for (int32_t c = 0; c < p->c_in; c++) {
+            const int64_t plane = (int64_t)n * p->c_in + c;
+            uk(&g, x + plane * x_plane, w + c * kk, bias ? bias[c] : 0.0f, residual ? residual + plane * y_plane : NULL,
+               y + plane * y_plane, &ep);
         }
 }
 

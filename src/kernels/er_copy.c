@@ -19,6 +19,23 @@ void er_fill(const er_fill_params *p, void *y)
     for (int32_t i = 0; i < p->n; i++) memcpy(out + (size_t)i * size, value, size);
 }
 
+/* Map output coordinate *c (already shifted by the begin pad) into [0, n)
+   for edge and reflect padding; returns 0 when it falls outside in constant
+   mode (or n is 0), where the fill value applies. */
+static inline int pad_coord(int64_t *c, int64_t n, int32_t mode)
+{
+    if (*c >= 0 && *c < n) return 1;
+    if (mode == ER_PAD_CONSTANT || n == 0) return 0;
+    if (mode == ER_PAD_EDGE) {
+        *c = *c < 0 ? 0 : n - 1;
+    } else { /* reflect, without repeating the edge */
+        const int64_t period = n > 1 ? 2 * (n - 1) : 1;
+        *c = ((*c % period) + period) % period;
+        if (*c >= n) *c = period - *c;
+    }
+    return 1;
+}
+
 /* One implementation per element width; the innermost dimension is a tight
    loop, the outer ones an odometer. */
 #define ER_DEFINE_MOVERS(bits, T)                                                                    \
@@ -72,42 +89,53 @@ void er_fill(const er_fill_params *p, void *y)
         }                                                                                            \
     }                                                                                                \
                                                                                                      \
+    /* Row by row: the outer dims as an odometer, the last one as a fill, */    \
+    /* a copy and a fill where the mode is constant. */                         \
     void er_x##bits##_pad(const er_pad_params *p, const void *xv, void *yv)                          \
     {                                                                                                \
         const T *x = xv;                                                                             \
         T *y = yv;                                                                                   \
         T fill;                                                                                      \
         memcpy(&fill, &p->value_bits, sizeof fill);                                                  \
-        int64_t total = 1, xstr[ER_MAX_RANK];                                                        \
+        const int32_t last = p->rank - 1;                                                            \
+        int64_t rows = 1, xstr[ER_MAX_RANK];                                                         \
         int32_t idx[ER_MAX_RANK] = {0};                                                              \
-        for (int32_t k = p->rank - 1, s = 1; k >= 0; k--) {                                          \
+        if (p->rank < 1) {                                                                           \
+            y[0] = x[0];                                                                             \
+            return;                                                                                  \
+        }                                                                                            \
+        for (int32_t k = last, s = 1; k >= 0; k--) {                                                 \
             xstr[k] = s;                                                                             \
             s *= p->x_dims[k];                                                                       \
         }                                                                                            \
-        for (int32_t k = 0; k < p->rank; k++) total *= p->y_dims[k];                                 \
-        for (int64_t o = 0; o < total; o++) {                                                        \
+        for (int32_t k = 0; k < last; k++) rows *= p->y_dims[k];                                     \
+        const int64_t yw = p->y_dims[last], xw = p->x_dims[last], b0 = p->begin[last];               \
+        /* Output columns that read a column of x directly: [lo, hi). */                            \
+        const int64_t lo = b0 < 0 ? 0 : b0 > yw ? yw : b0;                                           \
+        const int64_t hi = b0 + xw < lo ? lo : b0 + xw > yw ? yw : b0 + xw;                          \
+        for (int64_t o = 0; o < rows; o++) {                                                         \
+            T *yr = y + o * yw;                                                                      \
             int64_t src = 0;                                                                         \
             int inside = 1;                                                                          \
-            for (int32_t k = 0; k < p->rank; k++) {                                                  \
+            for (int32_t k = 0; k < last; k++) {                                                     \
                 int64_t c = (int64_t)idx[k] - p->begin[k];                                           \
-                const int64_t n = p->x_dims[k];                                                      \
-                if (c < 0 || c >= n) {                                                               \
-                    if (p->mode == ER_PAD_CONSTANT || n == 0) {                                      \
-                        inside = 0;                                                                  \
-                        break;                                                                       \
-                    }                                                                                \
-                    if (p->mode == ER_PAD_EDGE) {                                                    \
-                        c = c < 0 ? 0 : n - 1;                                                       \
-                    } else { /* reflect, without repeating the edge */                              \
-                        const int64_t period = n > 1 ? 2 * (n - 1) : 1;                              \
-                        c = ((c % period) + period) % period;                                        \
-                        if (c >= n) c = period - c;                                                  \
-                    }                                                                                \
-                }                                                                                    \
+                if (!pad_coord(&c, p->x_dims[k], p->mode)) inside = 0;                               \
                 src += c * xstr[k];                                                                  \
             }                                                                                        \
-            y[o] = inside ? x[src] : fill;                                                           \
-            for (int32_t k = p->rank - 1; k >= 0; k--) {                                             \
+            if (!inside || xw == 0) {                                                                \
+                for (int64_t i = 0; i < yw; i++) yr[i] = fill;                                       \
+            } else if (p->mode == ER_PAD_CONSTANT) {                                                 \
+                for (int64_t i = 0; i < lo; i++) yr[i] = fill;                                       \
+                if (hi > lo) memcpy(yr + lo, x + src + (lo - b0), (size_t)(hi - lo) * sizeof(T));    \
+                for (int64_t i = hi; i < yw; i++) yr[i] = fill;                                      \
+            } else {                                                                                 \
+                for (int64_t i = 0; i < yw; i++) {                                                   \
+                    int64_t c = i - b0;                                                              \
+                    pad_coord(&c, xw, p->mode);                                                      \
+                    yr[i] = x[src + c];                                                              \
+                }                                                                                    \
+            }                                                                                        \
+            for (int32_t k = last - 1; k >= 0; k--) {                                                \
                 if (++idx[k] < p->y_dims[k]) break;                                                  \
                 idx[k] = 0;                                                                          \
             }                                                                                        \

@@ -268,9 +268,19 @@ void er_f32_conv__scalar(const er_conv_params *p, const float *x, const float *w
 void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const float *w_packed,
                                 const float *bias, const float *residual, float *y, float *scratch);
 void er_f32_conv2d_gemm_pack(const er_conv_params *p, const float *w, float *w_packed);
-int32_t er_conv2d_gemm_packed_count(const er_conv_params *p);
-int32_t er_conv2d_gemm_scratch_count(const er_conv_params *p);
-/* 2-D depthwise convolution (group == c_in == c_out), direct. */
+int64_t er_conv2d_gemm_packed_count(const er_conv_params *p);
+int64_t er_conv2d_gemm_scratch_count(const er_conv_params *p);
+/* 2-D convolution by Winograd F(2x2, 3x3): only for 3x3 windows, stride 1,
+   dilation 1, group 1. u_packed comes from er_f32_conv2d_wino2x2_pack
+   (er_conv2d_wino2x2_packed_count floats); scratch holds
+   er_conv2d_wino2x2_scratch_count(p) floats. */
+void er_f32_conv2d_wino2x2__vec128(const er_conv_params *p, const float *x, const float *u_packed,
+                                   const float *bias, const float *residual, float *y, float *scratch);
+void er_f32_conv2d_wino2x2_pack(const er_conv_params *p, const float *w, float *u_packed);
+int64_t er_conv2d_wino2x2_packed_count(const er_conv_params *p);
+int64_t er_conv2d_wino2x2_scratch_count(const er_conv_params *p);
+/* 2-D depthwise convolution (group == c_in == c_out), direct; square 3x3 and
+   5x5 windows of stride 1 or 2 run specialised micro-kernels. */
 void er_f32_dwconv2d__vec128(const er_conv_params *p, const float *x, const float *w,
                              const float *bias, const float *residual, float *y);
 void er_f32_convtranspose__scalar(const er_convt_params *p, const float *x, const float *w,

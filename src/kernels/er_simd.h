@@ -30,6 +30,24 @@ static inline er_v4f er_v4_splat(float s)
 {
     return (er_v4f){s, s, s, s};
 }
+/* acc + a * b. With relaxed SIMD (clang-19 -mrelaxed-simd) it is one fused
+   multiply-add (f32x4.relaxed_madd), which may round once instead of twice;
+   elsewhere a multiply and an add. */
+static inline er_v4f er_v4_madd(er_v4f acc, er_v4f a, er_v4f b)
+{
+#if defined(__wasm_relaxed_simd__)
+    return __builtin_wasm_relaxed_madd_f32x4(a, b, acc);
+#else
+    return acc + a * b;
+#endif
+}
+/* Lanes (i0..i3) of the 8-lane concatenation a:b. */
+#if defined(__clang__)
+#define ER_V4_SHUFFLE(a, b, i0, i1, i2, i3) __builtin_shufflevector((a), (b), i0, i1, i2, i3)
+#else
+#define ER_V4_SHUFFLE(a, b, i0, i1, i2, i3) __builtin_shuffle((a), (b), (er_v4i){i0, i1, i2, i3})
+#endif
+
 /* Lane-wise m ? a : b for a comparison mask m (all ones or all zeros per lane). */
 static inline er_v4f er_v4_select(er_v4i m, er_v4f a, er_v4f b)
 {
@@ -68,7 +86,7 @@ static inline float er_act_scalar(float v, int32_t act, float alpha, float beta)
 }
 
 /* The cheap activations in vector form; others go lane by lane. */
-static inline er_v4f er_act_v4(er_v4f v, int32_t act, float alpha, float beta)
+static inline __attribute__((always_inline)) er_v4f er_act_v4(er_v4f v, int32_t act, float alpha, float beta)
 {
     switch (act) {
     case ER_ACT_NONE: return v;

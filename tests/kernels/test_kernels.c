@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "er_kernels.h"
+#include "er_micro.h"
 
 static int failures, checks;
 
@@ -87,7 +88,7 @@ static void conv_case(int depthwise)
     if (depthwise) {
         er_f32_dwconv2d__vec128(&p, x, w, use_bias ? b : NULL, r, got);
     } else {
-        int32_t pn = er_conv2d_gemm_packed_count(&p), sn = er_conv2d_gemm_scratch_count(&p);
+        int64_t pn = er_conv2d_gemm_packed_count(&p), sn = er_conv2d_gemm_scratch_count(&p);
         float *packed = malloc((size_t)pn * sizeof *packed);
         float *scratch = sn ? malloc((size_t)sn * sizeof *scratch) : NULL;
         er_f32_conv2d_gemm_pack(&p, w, packed);
@@ -200,6 +201,171 @@ static void resample_tables_should_be_normalised_and_in_range(void)
     CHECK(er_resample_taps(&bad) < 0, "an empty input is refused");
 }
 
+/* ---- micro-kernels: every variant against its scalar reference ---- */
+
+static er_epilogue random_epilogue(void)
+{
+    er_epilogue ep = {irand(0, ER_ACT_COUNT - 1), 0.2f, 0.5f};
+    if (ep.act == ER_ACT_CLIP) ep.alpha = -0.5f, ep.beta = 0.7f;
+    return ep;
+}
+
+static void gemm_4x8_vec128_should_match_its_reference_on_odd_shapes(void)
+{
+    for (int i = 0; i < 400; i++) {
+        const int32_t mr = irand(1, ER_GEMM_MR), nc = irand(0, 37), kc = irand(0, 40), ldb = nc + irand(0, 5);
+        const int32_t ldc = nc + irand(0, 3);
+        const er_epilogue ep = random_epilogue();
+        float *a = random_floats((size_t)kc * ER_GEMM_MR), *b = random_floats((size_t)kc * ldb);
+        float *bias = irand(0, 1) ? random_floats((size_t)mr) : NULL;
+        const size_t cn = (size_t)(mr - 1) * ldc + nc;
+        float *r = irand(0, 1) ? random_floats(cn) : NULL;
+        float *want = random_floats(cn), *got = malloc((cn ? cn : 1) * sizeof *got);
+        memcpy(got, want, cn * sizeof *got);
+        er_f32_gemm_4x8__scalar(mr, nc, kc, a, b, ldb, bias, r, want, ldc, &ep);
+        er_f32_gemm_4x8__vec128(mr, nc, kc, a, b, ldb, bias, r, got, ldc, &ep);
+        float d = max_diff(got, want, cn);
+        CHECK(d <= 1e-4f, "gemm 4x8 mr %d nc %d kc %d act %d: max diff %g", mr, nc, kc, ep.act, d);
+        free(a), free(b), free(bias), free(r), free(want), free(got);
+    }
+}
+
+static void dwconv_micro_kernels_should_match_their_references(void)
+{
+    static const struct {
+        int k, s;
+        er_f32_dwconv_ukernel *ref, *vec;
+    } variants[] = {
+        {3, 1, er_f32_dwconv_3x3s1__scalar, er_f32_dwconv_3x3s1__vec128},
+        {3, 2, er_f32_dwconv_3x3s2__scalar, er_f32_dwconv_3x3s2__vec128},
+        {5, 1, er_f32_dwconv_5x5s1__scalar, er_f32_dwconv_5x5s1__vec128},
+        {5, 2, er_f32_dwconv_5x5s2__scalar, er_f32_dwconv_5x5s2__vec128},
+    };
+    for (int v = 0; v < 4; v++)
+        for (int i = 0; i < 150; i++) {
+            const int k = variants[v].k, s = variants[v].s;
+            er_dw_geom g = {.h = irand(1, 23), .w = irand(1, 23), .pt = irand(0, k - 1), .pl = irand(0, k - 1)};
+            const int pb = irand(0, k - 1), pr = irand(0, k - 1);
+            if (g.h + g.pt + pb < k) g.h = k;
+            if (g.w + g.pl + pr < k) g.w = k;
+            g.ho = (g.h + g.pt + pb - k) / s + 1;
+            g.wo = (g.w + g.pl + pr - k) / s + 1;
+            const er_epilogue ep = random_epilogue();
+            const size_t yn = (size_t)g.ho * g.wo;
+            float *x = random_floats((size_t)g.h * g.w), *w = random_floats((size_t)k * k);
+            float *r = irand(0, 1) ? random_floats(yn) : NULL;
+            float *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
+            const float bias = frand();
+            variants[v].ref(&g, x, w, bias, r, want, &ep);
+            variants[v].vec(&g, x, w, bias, r, got, &ep);
+            float d = max_diff(got, want, yn);
+            CHECK(d <= 1e-5f, "dwconv %dx%ds%d %dx%d pads %d,%d act %d: max diff %g", k, k, s, g.h, g.w, g.pt, g.pl,
+                  ep.act, d);
+            free(x), free(w), free(r), free(want), free(got);
+        }
+}
+
+static void winograd_transforms_should_match_their_references_at_every_border(void)
+{
+    for (int i = 0; i < 300; i++) {
+        const int32_t ch = irand(1, 3), h = irand(1, 14), w = irand(1, 14), r0 = irand(-2, h), c0 = irand(-2, w);
+        const int32_t vs = 4 + irand(0, 3), v_cs = 16 * vs + irand(0, 2);
+        float *x = random_floats((size_t)ch * h * w);
+        const size_t vn = (size_t)(ch - 1) * v_cs + 15 * vs + 4;
+        float *want = calloc(vn, sizeof *want), *got = calloc(vn, sizeof *got);
+        er_f32_wino2x2_in__scalar(ch, x, (int64_t)h * w, h, w, r0, c0, want, v_cs, vs);
+        er_f32_wino2x2_in__vec128(ch, x, (int64_t)h * w, h, w, r0, c0, got, v_cs, vs);
+        CHECK(max_diff(got, want, vn) == 0.0f, "winograd input %dx%d at %d,%d differs", h, w, r0, c0);
+
+        const int32_t ho = irand(1, 14), wo = irand(1, 14), ty = irand(0, (ho - 1) / 2), tx = irand(0, (wo - 1) / 2);
+        const er_epilogue ep = random_epilogue();
+        float *m = random_floats(vn), *bias = irand(0, 1) ? random_floats((size_t)ch) : NULL;
+        const size_t yn = (size_t)ch * ho * wo;
+        float *r = irand(0, 1) ? random_floats(yn) : NULL, *y0 = random_floats(yn), *y1 = malloc(yn * sizeof *y1);
+        memcpy(y1, y0, yn * sizeof *y1);
+        er_f32_wino2x2_out__scalar(ch, m, v_cs, vs, bias, r, y0, (int64_t)ho * wo, ho, wo, ty, tx, &ep);
+        er_f32_wino2x2_out__vec128(ch, m, v_cs, vs, bias, r, y1, (int64_t)ho * wo, ho, wo, ty, tx, &ep);
+        float d = max_diff(y1, y0, yn);
+        CHECK(d <= 1e-5f, "winograd output %dx%d tile %d,%d act %d: max diff %g", ho, wo, ty, tx, ep.act, d);
+        free(x), free(want), free(got), free(m), free(bias), free(r), free(y0), free(y1);
+    }
+}
+
+static void winograd_conv_should_match_the_reference_convolution(void)
+{
+    for (int i = 0; i < 200; i++) {
+        er_conv_params p = {.nsp = 2, .n = irand(1, 2), .c_in = irand(1, 19), .c_out = irand(1, 19), .group = 1,
+                            .k = {3, 3}, .stride = {1, 1}, .dilation = {1, 1}};
+        for (int d = 0; d < 2; d++) {
+            p.pad[d] = irand(0, 2);
+            p.x_dims[d] = irand(1, 21);
+            int pad_end = irand(0, 2);
+            if (p.x_dims[d] + p.pad[d] + pad_end < 3) p.x_dims[d] = 3;
+            p.y_dims[d] = p.x_dims[d] + p.pad[d] + pad_end - 2;
+        }
+        er_epilogue ep = random_epilogue();
+        p.act = ep.act, p.alpha = ep.alpha, p.beta = ep.beta;
+        const size_t xn = (size_t)p.n * p.c_in * p.x_dims[0] * p.x_dims[1];
+        const size_t yn = (size_t)p.n * p.c_out * p.y_dims[0] * p.y_dims[1];
+        float *x = random_floats(xn), *w = random_floats((size_t)p.c_out * p.c_in * 9);
+        float *b = irand(0, 1) ? random_floats((size_t)p.c_out) : NULL, *r = irand(0, 1) ? random_floats(yn) : NULL;
+        float *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
+        float *u = malloc((size_t)er_conv2d_wino2x2_packed_count(&p) * sizeof *u);
+        float *scratch = malloc((size_t)er_conv2d_wino2x2_scratch_count(&p) * sizeof *scratch);
+        er_f32_conv__scalar(&p, x, w, b, r, want);
+        er_f32_conv2d_wino2x2_pack(&p, w, u);
+        er_f32_conv2d_wino2x2__vec128(&p, x, u, b, r, got, scratch);
+        float d = max_diff(got, want, yn);
+        CHECK(d <= 1e-4f, "winograd conv n %d %d->%d x %dx%d pads %d,%d act %d: max diff %g", p.n, p.c_in, p.c_out,
+              p.x_dims[0], p.x_dims[1], p.pad[0], p.pad[1], p.act, d);
+        free(x), free(w), free(b), free(r), free(want), free(got), free(u), free(scratch);
+    }
+}
+
+static void pad_should_match_an_element_by_element_pad_in_every_mode(void)
+{
+    for (int i = 0; i < 200; i++) {
+        er_pad_params p = {.rank = irand(1, 4), .mode = irand(0, 2), .value_bits = 0x3f800000};
+        size_t xn = 1, yn = 1;
+        for (int k = 0; k < p.rank; k++) {
+            p.x_dims[k] = irand(1, 6);
+            p.begin[k] = irand(-2, 3);
+            int end = irand(-2, 3);
+            if (p.mode != ER_PAD_CONSTANT) { /* reflect/edge: pads only */
+                p.begin[k] = irand(0, p.x_dims[k] - 1);
+                end = irand(0, p.x_dims[k] - 1);
+            }
+            p.y_dims[k] = p.x_dims[k] + p.begin[k] + end;
+            if (p.y_dims[k] < 0) p.y_dims[k] = 0;
+            xn *= (size_t)p.x_dims[k];
+            yn *= (size_t)p.y_dims[k];
+        }
+        float *x = random_floats(xn), *got = malloc((yn ? yn : 1) * sizeof *got), *want = malloc((yn ? yn : 1) * sizeof *want);
+        int32_t idx[ER_MAX_RANK] = {0};
+        for (size_t o = 0; o < yn; o++) {
+            size_t src = 0;
+            int inside = 1;
+            for (int k = 0; k < p.rank; k++) {
+                int c = idx[k] - p.begin[k], n = p.x_dims[k];
+                if (c < 0 || c >= n) {
+                    if (p.mode == ER_PAD_CONSTANT) inside = 0;
+                    else if (p.mode == ER_PAD_EDGE) c = c < 0 ? 0 : n - 1;
+                    else c = c < 0 ? -c : 2 * (n - 1) - c;
+                }
+                src = src * (size_t)n + (size_t)(c < 0 ? 0 : c);
+            }
+            want[o] = inside ? x[src] : 1.0f;
+            for (int k = p.rank - 1; k >= 0; k--) {
+                if (++idx[k] < p.y_dims[k]) break;
+                idx[k] = 0;
+            }
+        }
+        er_x32_pad(&p, x, got);
+        CHECK(!memcmp(got, want, yn * sizeof *got), "pad rank %d mode %d differs", p.rank, p.mode);
+        free(x), free(got), free(want);
+    }
+}
+
 int main(void)
 {
     conv_gemm_should_match_the_reference_on_random_shapes();
@@ -209,6 +375,11 @@ int main(void)
     integer_division_by_zero_should_give_zero_not_trap();
     float_to_int_casts_should_saturate_and_map_nan_to_zero();
     resample_tables_should_be_normalised_and_in_range();
+    gemm_4x8_vec128_should_match_its_reference_on_odd_shapes();
+    dwconv_micro_kernels_should_match_their_references();
+    winograd_transforms_should_match_their_references_at_every_border();
+    winograd_conv_should_match_the_reference_convolution();
+    pad_should_match_an_element_by_element_pad_in_every_mode();
     printf("test-kernels: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }

@@ -1,0 +1,98 @@
+/* er_micro.h - private to src/kernels: the micro-kernels the operator
+   kernels (er_conv.c, er_gemm.c) are built from, and the packed weight
+   layouts they read.
+
+   WHY APART FROM THE OPERATORS
+     An operator kernel (a convolution by im2col, by Winograd, a Gemm) only
+     walks its tensors and decides what to hand over; a micro-kernel does the
+     arithmetic on one register tile. Keeping them apart lets several
+     algorithms share one tuned inner loop, and lets each variant be checked
+     against its plain reference on odd shapes (tests/kernels).
+
+   NAMING (after XNNPACK)
+     er_f32_<op>_<tile>__<isa>
+       tile  4x8: 4 rows of the output (output channels) by 8 columns
+             (pixels, Winograd tiles or matrix columns) held in registers.
+       isa   scalar: the reference, plain C, one multiply-add at a time.
+             vec128: GCC/Clang vector extensions, which compile to wasm
+                     SIMD128 (emcc -msimd128; with relaxed SIMD available,
+                     to its fused multiply-add) and to SSE2 natively.
+
+   THE PACKED-A LAYOUT: a contract, independent of the ISA
+     A GEMM's left operand (weights: one row per output channel) is packed
+     once, at compile time, into panels of ER_GEMM_MR rows:
+         packed[panel][k][i] = A[panel*ER_GEMM_MR + i][k]   (0 where the row
+                                                            is past the end)
+     so the ER_GEMM_MR weights a micro-kernel needs for one k are contiguous.
+     The compiler packs natively with er_f32_pack_a (below) and the wasm
+     kernel reads the bytes unchanged: float32, little-endian, no padding
+     between panels. Changing ER_GEMM_MR changes the layout, and every packed
+     constant with it (they are regenerated with the model).
+
+   EPILOGUE
+     Every micro-kernel that writes an output ends the same way:
+         y = act(acc + bias[row] + residual[row][col])
+     where bias and residual may be NULL; act is an er_act (er_kernels.h).
+     The activation is therefore written once, with nothing left for a
+     separate pass. */
+#ifndef ER_MICRO_H
+#define ER_MICRO_H
+
+#include "er_kernels.h"
+
+#define ER_GEMM_MR 4 /* rows (output channels) per packed panel and micro-tile */
+#define ER_GEMM_NR 8 /* columns per micro-tile */
+
+typedef struct er_epilogue {
+    int32_t act;       /* er_act */
+    float alpha, beta; /* its parameters */
+} er_epilogue;
+
+/* Pack rows [0, m) of A (element (r, k) at a[r*rs + k*cs]) into ceil(m/MR)
+   panels of kk x MR floats: the layout above. Writes er_packed_a_count floats. */
+void er_f32_pack_a(int32_t m, int32_t kk, const float *a, int32_t rs, int32_t cs, float *packed);
+int64_t er_packed_a_count(int32_t m, int32_t kk);
+
+/* C[i][j] = ep(sum_k a[k*MR + i] * b[k*ldb + j] + bias[i] + r[i*ldc + j])
+   for i < mr (1..MR), j < nc (any >= 0); a is one packed panel of kc rows.
+   bias and r may be NULL; r is read with c's row stride. c must not
+   overlap a, b or bias; it may equal r (read before written). */
+typedef void er_f32_gemm_ukernel(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,
+                                 const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep);
+er_f32_gemm_ukernel er_f32_gemm_4x8__scalar;
+er_f32_gemm_ukernel er_f32_gemm_4x8__vec128;
+
+/* Depthwise convolution of one channel plane, 3x3 or 5x5 window, stride 1
+   or 2, any padding: y[oy][ox] = ep(sum w[ky][kx] * x[oy*s - pt + ky][ox*s
+   - pl + kx] + bias + r[oy][ox]), zero outside x. bias is one value. */
+typedef struct er_dw_geom {
+    int32_t h, w, ho, wo; /* input and output plane sizes */
+    int32_t pt, pl;       /* top and left padding */
+} er_dw_geom;
+typedef void er_f32_dwconv_ukernel(const er_dw_geom *g, const float *x, const float *w, float bias, const float *r,
+                                   float *y, const er_epilogue *ep);
+er_f32_dwconv_ukernel er_f32_dwconv_3x3s1__scalar, er_f32_dwconv_3x3s1__vec128;
+er_f32_dwconv_ukernel er_f32_dwconv_3x3s2__scalar, er_f32_dwconv_3x3s2__vec128;
+er_f32_dwconv_ukernel er_f32_dwconv_5x5s1__scalar, er_f32_dwconv_5x5s1__vec128;
+er_f32_dwconv_ukernel er_f32_dwconv_5x5s2__scalar, er_f32_dwconv_5x5s2__vec128;
+
+/* Winograd F(2x2, 3x3) transforms, four horizontally adjacent tiles at a time
+   ("a group"): lane t of every vector belongs to tile t of the group, and
+   one call covers `channels` channels.
+   Input: for channel c (plane x + c*x_cs, h x w), the 4x4 patches whose
+   top-left corners are (r0, c0 + 2t), t < 4, read as zero outside the
+   plane; writes v[c*v_cs + xi*vs + t] for the 16 transformed values
+   xi = 4i + j of each tile.
+   Output: for channel c, from m[c*m_cs + xi*ms + t], the 2x2 outputs of
+   tile t go to y[c*y_cs + (2ty + i)*wo + 2(tx + t) + j] where inside
+   [0,ho)x[0,wo), with the epilogue: bias[c] (bias may be NULL), residual r
+   read at the same place as y (r may be NULL). */
+typedef void er_f32_wino2x2_in_ukernel(int32_t channels, const float *x, int64_t x_cs, int32_t h, int32_t w,
+                                       int32_t r0, int32_t c0, float *v, int32_t v_cs, int32_t vs);
+typedef void er_f32_wino2x2_out_ukernel(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,
+                                        const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty,
+                                        int32_t tx, const er_epilogue *ep);
+er_f32_wino2x2_in_ukernel er_f32_wino2x2_in__scalar, er_f32_wino2x2_in__vec128;
+er_f32_wino2x2_out_ukernel er_f32_wino2x2_out__scalar, er_f32_wino2x2_out__vec128;
+
+#endif

@@ -1,0 +1,99 @@
+/* er_micro_dwconv.c - depthwise convolution micro-kernels: one channel plane,
+   a KxK window fixed at compile time (3 or 5), stride 1 or 2 (contract:
+   er_micro.h). Fixing K and the stride lets the compiler keep the window's
+   weights in registers and unroll the taps; the SIMD kernels compute four
+   horizontally adjacent outputs at once and fall back to the reference
+   expression at the borders, where taps fall outside the plane. */
+#include "er_micro.h"
+#include "er_simd.h"
+
+/* One output with every bounds check: the reference, and the border path. */
+static inline float dw_point(const er_dw_geom *g, const float *x, const float *w, int32_t k, int32_t s, float bias,
+                             int32_t oy, int32_t ox)
+{
+    float acc = bias;
+    for (int32_t ky = 0; ky < k; ky++) {
+        const int32_t iy = oy * s - g->pt + ky;
+        if (iy < 0 || iy >= g->h) continue;
+        for (int32_t kx = 0; kx < k; kx++) {
+            const int32_t ix = ox * s - g->pl + kx;
+            if (ix < 0 || ix >= g->w) continue;
+            acc += x[(int64_t)iy * g->w + ix] * w[ky * k + kx];
+        }
+    }
+    return acc;
+}
+
+static inline void dw_scalar(const er_dw_geom *g, const float *x, const float *w, int32_t k, int32_t s, float bias,
+                             const float *r, float *y, const er_epilogue *ep)
+{
+    for (int32_t oy = 0; oy < g->ho; oy++)
+        for (int32_t ox = 0; ox < g->wo; ox++) {
+            const int64_t at = (int64_t)oy * g->wo + ox;
+            const float v = dw_point(g, x, w, k, s, bias, oy, ox) + (r ? r[at] : 0.0f);
+            y[at] = er_act_scalar(v, ep->act, ep->alpha, ep->beta);
+        }
+}
+
+static inline __attribute__((always_inline)) void dw_vec(const er_dw_geom *g, const float *x, const float *w,
+                                                         const int32_t k, const int32_t s, float bias, const float *r,
+                                                         float *y, const er_epilogue *ep)
+{
+    /* Output columns whose k taps all lie inside the row: [lo, hi). */
+    int32_t lo = (g->pl + s - 1) / s, hi = g->w - k + g->pl < 0 ? 0 : (g->w - k + g->pl) / s + 1;
+    if (hi > g->wo) hi = g->wo;
+    if (lo > hi) lo = hi;
+    /* Floats a group of four outputs reads from its first tap on: with
+       stride 2, whole vectors of 8 from each even tap. */
+    const int32_t span = s == 1 ? k + 3 : (k - 1) / 2 * 2 + 8;
+    er_v4f wv[25];
+    for (int32_t i = 0; i < k * k; i++) wv[i] = er_v4_splat(w[i]);
+    const er_v4f vb = er_v4_splat(bias);
+    for (int32_t oy = 0; oy < g->ho; oy++) {
+        float *yr = y + (int64_t)oy * g->wo;
+        const float *rr = r ? r + (int64_t)oy * g->wo : NULL;
+        int32_t ox = 0;
+        for (; ox < lo; ox++)
+            yr[ox] = er_act_scalar(dw_point(g, x, w, k, s, bias, oy, ox) + (rr ? rr[ox] : 0.0f), ep->act, ep->alpha,
+                                   ep->beta);
+        for (; ox + 4 <= hi && ox * s - g->pl + span <= g->w; ox += 4) {
+            er_v4f acc = vb;
+            for (int32_t ky = 0; ky < k; ky++) {
+                const int32_t iy = oy * s - g->pt + ky;
+                if (iy < 0 || iy >= g->h) continue;
+                const float *xr = x + (int64_t)iy * g->w + (ox * s - g->pl);
+                if (s == 1) {
+                    for (int32_t kx = 0; kx < k; kx++) acc = er_v4_madd(acc, wv[ky * k + kx], er_v4_load(xr + kx));
+                } else {
+                    /* Lane t reads xr[2t + kx]: the even or odd lanes of 8 floats from xr + kx - kx%2. */
+                    for (int32_t kx = 0; kx < k; kx += 2) {
+                        const er_v4f a = er_v4_load(xr + kx), b = er_v4_load(xr + kx + 4);
+                        acc = er_v4_madd(acc, wv[ky * k + kx], ER_V4_SHUFFLE(a, b, 0, 2, 4, 6));
+                        if (kx + 1 < k) acc = er_v4_madd(acc, wv[ky * k + kx + 1], ER_V4_SHUFFLE(a, b, 1, 3, 5, 7));
+                    }
+                }
+            }
+            if (rr) acc += er_v4_load(rr + ox);
+            er_v4_store(yr + ox, er_act_v4(acc, ep->act, ep->alpha, ep->beta));
+        }
+        for (; ox < g->wo; ox++)
+            yr[ox] = er_act_scalar(dw_point(g, x, w, k, s, bias, oy, ox) + (rr ? rr[ox] : 0.0f), ep->act, ep->alpha,
+                                   ep->beta);
+    }
+}
+
+#define ER_DWCONV_VARIANT(K, S)                                                                                     \
+    void er_f32_dwconv_##K##x##K##s##S##__scalar(const er_dw_geom *g, const float *x, const float *w, float bias,  \
+                                                 const float *r, float *y, const er_epilogue *ep)                   \
+    {                                                                                                               \
+        dw_scalar(g, x, w, K, S, bias, r, y, ep);                                                                   \
+    }                                                                                                               \
+    void er_f32_dwconv_##K##x##K##s##S##__vec128(const er_dw_geom *g, const float *x, const float *w, float bias,  \
+                                                 const float *r, float *y, const er_epilogue *ep)                   \
+    {                                                                                                               \
+        dw_vec(g, x, w, K, S, bias, r, y, ep);                                                                      \
+    }
+ER_DWCONV_VARIANT(3, 1)
+ER_DWCONV_VARIANT(3, 2)
+ER_DWCONV_VARIANT(5, 1)
+ER_DWCONV_VARIANT(5, 2)
