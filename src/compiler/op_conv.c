@@ -154,7 +154,8 @@ static int applies_depthwise(const er_conv_params *p)
 }
 static int applies_1x1(const er_conv_params *p)
 {
-    return p->nsp == 2 && er_conv2d_gemm_scratch_count(p) == 0;
+    return p->nsp == 2 && p->k[0] == 1 && p->k[1] == 1 && p->stride[0] == 1 && p->stride[1] == 1 && p->pad[0] == 0 &&
+           p->pad[1] == 0;
 }
 static int applies_wino2x2(const er_conv_params *p)
 {
@@ -169,9 +170,10 @@ static double cost_depthwise(const er_conv_params *p)
 {
     return macs_of(p);
 }
+/* The GEMM packs each input column once per k: (K x pixels) copies. */
 static double cost_gemm(const er_conv_params *p)
 {
-    return macs_of(p) + (double)p->n * er_conv2d_gemm_scratch_count(p);
+    return macs_of(p) + (double)p->n * p->group * (p->c_in / p->group) * p->k[0] * p->k[1] * p->y_dims[0] * p->y_dims[1];
 }
 static double cost_wino2x2(const er_conv_params *p)
 {
@@ -194,9 +196,9 @@ static const conv_algo conv_algos[] = {
     {{"depthwise", "2-D, one channel per group"}, applies_depthwise, cost_depthwise, -1, ERK_er_f32_dwconv2d__vec128,
      NULL, NULL, NULL},
     {{"gemm1x1", "2-D 1x1 window, stride 1, no padding"}, applies_1x1, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
-     ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, NULL, NULL},
+     ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "columns"},
     {{"im2col-gemm", "any 2-D convolution"}, applies_2d, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
-     ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "im2col"},
+     ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "columns"},
     {{"winograd2x2", "2-D 3x3 window, stride 1, dilation 1, group 1"}, applies_wino2x2, cost_wino2x2,
      ERK_er_f32_conv2d_wino2x2_pack, ERK_er_f32_conv2d_wino2x2__vec128, er_conv2d_wino2x2_packed_count,
      er_conv2d_wino2x2_scratch_count, "winograd"},

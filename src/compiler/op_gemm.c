@@ -52,6 +52,39 @@ int matmul_infer(er_graph *g, er_node *n)
     return er_set_output(g, n, 0, ER_DTYPE_FLOAT, rank, dims);
 }
 
+/* How a Gemm or MatMul runs: the algorithm table. The packed kernel needs
+   one B for every batch, known at compile time or initialisation (weights),
+   which it packs once; anything else runs the strided reference. */
+static const er_algo gemm_algos[] = {
+    {"reference", "any Gemm or MatMul"},
+    {"packed-gemm", "a constant B shared by every batch"},
+};
+
+static int gemm_lower_with(er_graph *g, er_node *n, const er_gemm_params *p, int32_t a, const er_tensor *b, int32_t c,
+                           int32_t y)
+{
+    int shared_b = 1;
+    for (int32_t i = 0; i < p->batch_rank; i++) shared_b &= p->b_bstrides[i] == 0;
+    const int packed_applies = shared_b && er_is_static(g, b) && p->m > 0 && p->n > 0 && p->k > 0;
+    int32_t pick = -1;
+    int by_name;
+    if (er_forced_algo(g, n, gemm_algos, 2, &pick, &by_name)) return -1;
+    if (pick == 1 && (!packed_applies || g->reference_kernels)) {
+        if (by_name) return er_node_fail(g, n, "--algo packed-gemm does not apply: it needs %s", gemm_algos[1].rule);
+        pick = -1;
+    }
+    if (pick < 0) pick = packed_applies && !g->reference_kernels ? 1 : 0;
+    n->algo = gemm_algos[pick].name;
+    if (pick == 0) return ER_CALL(g, n, ERK_er_f32_gemm__scalar, *p, a, b->id, c, y);
+    int64_t packed_dims[1] = {er_gemm_packed_b_count(p)}, scratch_dims[1] = {er_gemm_packed_scratch_count(p)};
+    int32_t packed = er_temp_new(g, n, "B_packed", ER_DTYPE_FLOAT, 1, packed_dims);
+    int32_t scratch = er_temp_new(g, n, "A_panel", ER_DTYPE_FLOAT, 1, scratch_dims);
+    if (packed < 0 || scratch < 0) return -1;
+    /* Packing reads only B: folded at compile time for constant weights. */
+    if (ER_CALL(g, n, ERK_er_f32_gemm_packed_pack, *p, b->id, packed)) return -1;
+    return ER_CALL(g, n, ERK_er_f32_gemm_packed__vec128, *p, a, packed, c, y, scratch);
+}
+
 int gemm_lower(er_graph *g, er_node *n)
 {
     er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1), *y = er_out(g, n, 0);
@@ -100,5 +133,5 @@ int gemm_lower(er_graph *g, er_node *n)
             bs *= db;
         }
     }
-    return ER_CALL(g, n, ERK_er_f32_gemm__scalar, p, a->id, b->id, c_id, y->id);
+    return gemm_lower_with(g, n, &p, a->id, b, c_id, y->id);
 }

@@ -95,7 +95,10 @@ int pool_lower(er_graph *g, er_node *n)
         int32_t gk = n->op == ER_OP_MaxPool ? ERK_er_f32_global_maxpool : ERK_er_f32_global_avgpool;
         return ER_CALL(g, n, gk, gp, n->in[0], n->out[0]);
     }
-    int32_t k = n->op == ER_OP_MaxPool ? ERK_er_f32_maxpool__scalar : ERK_er_f32_avgpool__scalar;
+    const int vec = !g->reference_kernels && p.nsp == 2 && p.dilation[0] == 1 && p.dilation[1] == 1 &&
+                    p.stride[0] >= 1 && p.stride[1] >= 1 && p.stride[1] <= 2;
+    int32_t k = n->op == ER_OP_MaxPool ? (vec ? ERK_er_f32_maxpool2d__vec128 : ERK_er_f32_maxpool__scalar)
+                                       : (vec ? ERK_er_f32_avgpool2d__vec128 : ERK_er_f32_avgpool__scalar);
     return ER_CALL(g, n, k, p, n->in[0], n->out[0]);
 }
 

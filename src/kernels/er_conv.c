@@ -68,14 +68,27 @@ void er_f32_conv__scalar(const er_conv_params *p, const float *x, const float *w
         }
 }
 
-/* ---- 2-D as im2col + GEMM ---- */
+/* ---- 2-D as a GEMM over packed column blocks ---- */
 
-#define ER_NB 128 /* columns per block, so a block of the im2col matrix stays in cache */
-
-static int needs_im2col(const er_conv_params *p)
+/* The right operand of the GEMM is the input seen as a [K][pixels] matrix,
+   K = c_in/group * kh * kw (for a 1x1 convolution, the input itself). It is
+   never materialised whole: block by block, `pack_block` copies NB of its
+   columns into strips of ER_GEMM_NR columns stored k-major,
+       bp[(strip * K + k) * NR + j]
+   so the micro-kernel reads one contiguous stream per strip, whatever the
+   image width (reading K rows of a wide image directly costs a cache line
+   and a TLB entry per k). A block is sized to stay in L1 while every panel
+   of weights passes over it. */
+static int32_t block_cols(int32_t kk)
 {
-    return !(p->k[0] == 1 && p->k[1] == 1 && p->stride[0] == 1 && p->stride[1] == 1 && p->pad[0] == 0 &&
-             p->pad[1] == 0 && p->x_dims[0] == p->y_dims[0] && p->x_dims[1] == p->y_dims[1]);
+    int32_t nb = 8192 / (kk > 0 ? kk : 1) / ER_GEMM_NR * ER_GEMM_NR;
+    return nb < ER_GEMM_NR ? ER_GEMM_NR : nb > 512 ? 512 : nb;
+}
+
+static int is_pointwise(const er_conv_params *p)
+{
+    return p->k[0] == 1 && p->k[1] == 1 && p->stride[0] == 1 && p->stride[1] == 1 && p->pad[0] == 0 &&
+           p->pad[1] == 0 && p->x_dims[0] == p->y_dims[0] && p->x_dims[1] == p->y_dims[1];
 }
 
 int64_t er_conv2d_gemm_packed_count(const er_conv_params *p)
@@ -86,8 +99,8 @@ int64_t er_conv2d_gemm_packed_count(const er_conv_params *p)
 
 int64_t er_conv2d_gemm_scratch_count(const er_conv_params *p)
 {
-    if (!needs_im2col(p)) return 0;
-    return (int64_t)(p->c_in / p->group) * p->k[0] * p->k[1] * p->y_dims[0] * p->y_dims[1];
+    const int32_t kk = (p->c_in / p->group) * p->k[0] * p->k[1];
+    return (int64_t)kk * block_cols(kk);
 }
 
 /* W [group*cout_g][K] -> per group, the packed-A panels of er_micro.h. */
@@ -99,66 +112,60 @@ void er_f32_conv2d_gemm_pack(const er_conv_params *p, const float *w, float *wp)
         er_f32_pack_a(cout_g, kk, w + (int64_t)g * cout_g * kk, kk, 1, wp + g * per_group);
 }
 
-/* col[(c*kh + ky)*kw + kx][oy*wo + ox] = x[c][oy*sy - py + ky*dy][ox*sx - px + kx*dx], 0 outside. */
-static void im2col(const er_conv_params *p, const float *x, int32_t channels, float *col)
+/* Columns [n0, n0 + nc) of the [K][pixels] matrix of the channels x[0..], as strips. */
+static void pack_block(const er_conv_params *p, const float *x, int32_t kk, int32_t n0, int32_t nc, float *bp)
 {
-    const int32_t h = p->x_dims[0], w = p->x_dims[1], ho = p->y_dims[0], wo = p->y_dims[1];
-    for (int32_t c = 0; c < channels; c++)
-        for (int32_t ky = 0; ky < p->k[0]; ky++)
-            for (int32_t kx = 0; kx < p->k[1]; kx++) {
-                float *row = col + (((int64_t)c * p->k[0] + ky) * p->k[1] + kx) * ho * wo;
-                const int32_t dx = kx * p->dilation[1] - p->pad[1];
-                /* Output columns whose input column lies inside: [lo, hi). */
-                int32_t lo = dx < 0 ? (-dx + p->stride[1] - 1) / p->stride[1] : 0;
-                int32_t hi = w - dx <= 0 ? 0 : (w - dx + p->stride[1] - 1) / p->stride[1];
-                if (hi > wo) hi = wo;
-                if (lo > hi) lo = hi;
-                for (int32_t oy = 0; oy < ho; oy++) {
-                    float *r = row + (int64_t)oy * wo;
-                    const int32_t iy = oy * p->stride[0] - p->pad[0] + ky * p->dilation[0];
-                    if (iy < 0 || iy >= h) {
-                        for (int32_t ox = 0; ox < wo; ox++) r[ox] = 0.0f;
-                        continue;
-                    }
-                    const float *xr = x + ((int64_t)c * h + iy) * w + dx;
-                    for (int32_t ox = 0; ox < lo; ox++) r[ox] = 0.0f;
-                    if (p->stride[1] == 1) {
-                        memcpy(r + lo, xr + lo, (size_t)(hi - lo) * sizeof(float));
-                    } else {
-                        for (int32_t ox = lo; ox < hi; ox++) r[ox] = xr[(int64_t)ox * p->stride[1]];
-                    }
-                    for (int32_t ox = hi; ox < wo; ox++) r[ox] = 0.0f;
-                }
-            }
+    const int32_t h = p->x_dims[0], w = p->x_dims[1], wo = p->y_dims[1], nr = ER_GEMM_NR;
+    if (is_pointwise(p)) {
+        const int64_t plane = (int64_t)h * w;
+        for (int32_t s = 0; s * nr < nc; s++) {
+            const int32_t cols = nc - s * nr < nr ? nc - s * nr : nr;
+            for (int32_t k = 0; k < kk; k++)
+                memcpy(bp + ((int64_t)s * kk + k) * nr, x + k * plane + n0 + s * nr, (size_t)cols * sizeof(float));
+        }
+        return;
+    }
+    const int32_t khw = p->k[0] * p->k[1];
+    for (int32_t k = 0; k < kk; k++) {
+        const int32_t c = k / khw, ky = (k % khw) / p->k[1], kx = k % p->k[1];
+        const float *xc = x + (int64_t)c * h * w;
+        const int32_t dy = ky * p->dilation[0] - p->pad[0], dx = kx * p->dilation[1] - p->pad[1];
+        int32_t oy = n0 / wo, ox = n0 % wo;
+        for (int32_t j = 0; j < nc; j++) {
+            const int32_t iy = oy * p->stride[0] + dy, ix = ox * p->stride[1] + dx;
+            bp[((int64_t)(j / nr) * kk + k) * nr + j % nr] =
+                iy >= 0 && iy < h && ix >= 0 && ix < w ? xc[(int64_t)iy * w + ix] : 0.0f;
+            if (++ox == wo) ox = 0, oy++;
+        }
+    }
 }
 
 void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const float *w_packed,
                                 const float *bias, const float *residual, float *y, float *scratch)
 {
     const int32_t cin_g = p->c_in / p->group, cout_g = p->c_out / p->group;
-    const int32_t kk = cin_g * p->k[0] * p->k[1], nn = p->y_dims[0] * p->y_dims[1];
-    const int32_t panels = (cout_g + ER_GEMM_MR - 1) / ER_GEMM_MR;
+    const int32_t kk = cin_g * p->k[0] * p->k[1], nn = p->y_dims[0] * p->y_dims[1], nb = block_cols(kk);
+    const int32_t panels = (cout_g + ER_GEMM_MR - 1) / ER_GEMM_MR, nr = ER_GEMM_NR;
     const int64_t x_plane = (int64_t)p->x_dims[0] * p->x_dims[1];
-    const int use_col = needs_im2col(p);
     const er_epilogue ep = {p->act, p->alpha, p->beta};
     for (int32_t n = 0; n < p->n; n++)
         for (int32_t g = 0; g < p->group; g++) {
             const float *xg = x + ((int64_t)n * p->c_in + (int64_t)g * cin_g) * x_plane;
-            const float *b = xg;
-            if (use_col) {
-                im2col(p, xg, cin_g, scratch);
-                b = scratch;
-            }
             const int64_t y_off = ((int64_t)n * p->c_out + (int64_t)g * cout_g) * nn;
             const float *wg = w_packed + g * er_packed_a_count(cout_g, kk);
-            for (int32_t n0 = 0; n0 < nn; n0 += ER_NB) {
-                const int32_t nc = nn - n0 < ER_NB ? nn - n0 : ER_NB;
+            for (int32_t n0 = 0; n0 < nn; n0 += nb) {
+                const int32_t nc = nn - n0 < nb ? nn - n0 : nb;
+                pack_block(p, xg, kk, n0, nc, scratch);
                 for (int32_t t = 0; t < panels; t++) {
                     const int32_t m0 = t * ER_GEMM_MR, mr = cout_g - m0 < ER_GEMM_MR ? cout_g - m0 : ER_GEMM_MR;
-                    const int64_t at = y_off + (int64_t)m0 * nn + n0;
-                    er_f32_gemm_4x8__vec128(mr, nc, kk, wg + (int64_t)t * kk * ER_GEMM_MR, b + n0, nn,
-                                            bias ? bias + g * cout_g + m0 : NULL, residual ? residual + at : NULL,
-                                            y + at, nn, &ep);
+                    const float *a = wg + (int64_t)t * kk * ER_GEMM_MR;
+                    const float *bt = bias ? bias + g * cout_g + m0 : NULL;
+                    for (int32_t s = 0; s * nr < nc; s++) {
+                        const int64_t at = y_off + (int64_t)m0 * nn + n0 + s * nr;
+                        er_f32_gemm_4x8__vec128(mr, nc - s * nr < nr ? nc - s * nr : nr, kk, a,
+                                                scratch + (int64_t)s * kk * nr, nr, bt,
+                                                residual ? residual + at : NULL, y + at, nn, &ep);
+                    }
                 }
             }
         }

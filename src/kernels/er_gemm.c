@@ -1,4 +1,7 @@
-/* er_gemm.c - batched, strided matrix product with bias and activation epilogue. */
+/* er_gemm.c - batched, strided matrix product with bias and activation
+   epilogue: the reference, and the packed kernel Gemm and MatMul run when
+   B is constant (weights). */
+#include "er_micro.h"
 #include "er_simd.h"
 
 void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b, const float *c, float *y)
@@ -43,6 +46,69 @@ void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b
             if (++idx[k] < p->batch_dims[k]) break;
             ao -= (int64_t)p->a_bstrides[k] * p->batch_dims[k];
             bo -= (int64_t)p->b_bstrides[k] * p->batch_dims[k];
+            idx[k] = 0;
+        }
+        if (k < 0) return;
+    }
+}
+
+/* ---- packed: B (weights) in strips, A rows in panels, the 4x8 micro-kernel ----
+
+   y[b] = A[b] . B with B packed once (at compile time) into strips of
+   ER_GEMM_NR columns, k-major (er_f32_pack_panels on B transposed), so its
+   columns are the micro-kernel's vector lanes; ER_GEMM_MR rows of A are
+   packed per step into scratch as the micro-kernel's splatted operand. The
+   epilogue alpha, beta * C and the activation follow per row, while the
+   row is in cache. Applies to one B shared by every batch (b_bstrides 0). */
+
+int64_t er_gemm_packed_b_count(const er_gemm_params *p)
+{
+    return er_packed_panels_count(p->n, p->k, ER_GEMM_NR);
+}
+
+int64_t er_gemm_packed_scratch_count(const er_gemm_params *p)
+{
+    return (int64_t)p->k * ER_GEMM_MR;
+}
+
+void er_f32_gemm_packed_pack(const er_gemm_params *p, const float *b, float *b_packed)
+{
+    er_f32_pack_panels(p->n, p->k, b, p->b_cs, p->b_rs, ER_GEMM_NR, b_packed);
+}
+
+void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const float *b_packed, const float *c,
+                                float *y, float *scratch)
+{
+    int32_t idx[ER_MAX_RANK] = {0};
+    int64_t ao = 0;
+    const int32_t m_n = p->m, n_n = p->n, k_n = p->k, nr = ER_GEMM_NR;
+    const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f};
+    for (int32_t i = 0; i < p->batch_rank; i++)
+        if (p->batch_dims[i] <= 0) return;
+    for (;;) {
+        for (int32_t m0 = 0; m0 < m_n; m0 += ER_GEMM_MR) {
+            const int32_t mr = m_n - m0 < ER_GEMM_MR ? m_n - m0 : ER_GEMM_MR;
+            er_f32_pack_panels(mr, k_n, a + ao + (int64_t)m0 * p->a_rs, p->a_rs, p->a_cs, ER_GEMM_MR, scratch);
+            float *ym = y + (int64_t)m0 * n_n;
+            for (int32_t s = 0; s * nr < n_n; s++)
+                er_f32_gemm_4x8__vec128(mr, n_n - s * nr < nr ? n_n - s * nr : nr, k_n, scratch,
+                                        b_packed + (int64_t)s * k_n * nr, nr, NULL, NULL, ym + s * nr, n_n, &none);
+            if (p->alpha == 1.0f && !c && p->act == ER_ACT_NONE) continue;
+            for (int32_t m = m0; m < m0 + mr; m++) {
+                float *yr = y + (int64_t)m * n_n;
+                for (int32_t n = 0; n < n_n; n++) {
+                    float v = p->alpha * yr[n];
+                    if (c) v += p->beta * c[(int64_t)m * p->c_rs + (int64_t)n * p->c_cs];
+                    yr[n] = er_act_scalar(v, p->act, p->act_alpha, p->act_beta);
+                }
+            }
+        }
+        y += (int64_t)m_n * n_n;
+        int32_t k = p->batch_rank - 1;
+        for (; k >= 0; k--) {
+            ao += p->a_bstrides[k];
+            if (++idx[k] < p->batch_dims[k]) break;
+            ao -= (int64_t)p->a_bstrides[k] * p->batch_dims[k];
             idx[k] = 0;
         }
         if (k < 0) return;

@@ -288,10 +288,21 @@ void er_f32_convtranspose__scalar(const er_convt_params *p, const float *x, cons
 
 /* matrix product (er_gemm.c). c may be NULL. */
 void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b, const float *c, float *y);
+/* The same product with B packed by er_f32_gemm_packed_pack
+   (er_gemm_packed_b_count floats), for a B shared by all batches
+   (b_bstrides all 0); scratch holds er_gemm_packed_scratch_count floats. */
+void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const float *b_packed, const float *c,
+                                float *y, float *scratch);
+void er_f32_gemm_packed_pack(const er_gemm_params *p, const float *b, float *b_packed);
+int64_t er_gemm_packed_b_count(const er_gemm_params *p);
+int64_t er_gemm_packed_scratch_count(const er_gemm_params *p);
 
 /* pooling and reductions (er_pool.c) */
 void er_f32_maxpool__scalar(const er_pool_params *p, const float *x, float *y);
 void er_f32_avgpool__scalar(const er_pool_params *p, const float *x, float *y);
+/* 2-D pooling (nsp 2) with stride 1 or 2 and no dilation, four outputs at a time. */
+void er_f32_maxpool2d__vec128(const er_pool_params *p, const float *x, float *y);
+void er_f32_avgpool2d__vec128(const er_pool_params *p, const float *x, float *y);
 void er_f32_global_avgpool(const er_gpool_params *p, const float *x, float *y);
 void er_f32_global_maxpool(const er_gpool_params *p, const float *x, float *y);
 void er_f32_reduce_sum(const er_reduce_params *p, const float *x, float *y);

@@ -48,8 +48,15 @@ typedef struct er_epilogue {
     float alpha, beta; /* its parameters */
 } er_epilogue;
 
-/* Pack rows [0, m) of A (element (r, k) at a[r*rs + k*cs]) into ceil(m/MR)
-   panels of kk x MR floats: the layout above. Writes er_packed_a_count floats. */
+/* Pack rows [0, rows) of a matrix (element (r, k) at a[r*rs + k*cs]) into
+   ceil(rows/width) panels of kk x width floats, k-major, zero past the last
+   row: packed[panel][k][i]. With width ER_GEMM_MR it is the packed-A
+   layout above; with ER_GEMM_NR, applied to B transposed, the packed-B
+   strips a micro-kernel reads with ldb = ER_GEMM_NR (Gemm's weights).
+   Writes er_packed_panels_count floats. */
+void er_f32_pack_panels(int32_t rows, int32_t kk, const float *a, int32_t rs, int32_t cs, int32_t width, float *packed);
+int64_t er_packed_panels_count(int32_t rows, int32_t kk, int32_t width);
+/* The packed-A layout: er_f32_pack_panels with width ER_GEMM_MR. */
 void er_f32_pack_a(int32_t m, int32_t kk, const float *a, int32_t rs, int32_t cs, float *packed);
 int64_t er_packed_a_count(int32_t m, int32_t kk);
 

@@ -3,20 +3,30 @@
 #include "er_micro.h"
 #include "er_simd.h"
 
+int64_t er_packed_panels_count(int32_t rows, int32_t kk, int32_t width)
+{
+    return (int64_t)((rows + width - 1) / width) * width * kk;
+}
+
+void er_f32_pack_panels(int32_t rows, int32_t kk, const float *a, int32_t rs, int32_t cs, int32_t width, float *packed)
+{
+    const int32_t panels = (rows + width - 1) / width;
+    for (int32_t t = 0; t < panels; t++)
+        for (int32_t k = 0; k < kk; k++)
+            for (int32_t i = 0; i < width; i++) {
+                const int32_t r = t * width + i;
+                packed[((int64_t)t * kk + k) * width + i] = r < rows ? a[(int64_t)r * rs + (int64_t)k * cs] : 0.0f;
+            }
+}
+
 int64_t er_packed_a_count(int32_t m, int32_t kk)
 {
-    return (int64_t)((m + ER_GEMM_MR - 1) / ER_GEMM_MR) * ER_GEMM_MR * kk;
+    return er_packed_panels_count(m, kk, ER_GEMM_MR);
 }
 
 void er_f32_pack_a(int32_t m, int32_t kk, const float *a, int32_t rs, int32_t cs, float *packed)
 {
-    const int32_t panels = (m + ER_GEMM_MR - 1) / ER_GEMM_MR;
-    for (int32_t t = 0; t < panels; t++)
-        for (int32_t k = 0; k < kk; k++)
-            for (int32_t i = 0; i < ER_GEMM_MR; i++) {
-                const int32_t r = t * ER_GEMM_MR + i;
-                packed[((int64_t)t * kk + k) * ER_GEMM_MR + i] = r < m ? a[(int64_t)r * rs + (int64_t)k * cs] : 0.0f;
-            }
+    er_f32_pack_panels(m, kk, a, rs, cs, ER_GEMM_MR, packed);
 }
 
 void er_f32_gemm_4x8__scalar(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,

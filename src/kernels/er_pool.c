@@ -2,64 +2,82 @@
 #include <math.h>
 
 #include "er_kernels.h"
+#include "er_simd.h"
 
-/* Pooling padded to 3 spatial dims; `avg` selects the reduction. */
-static void pool(const er_pool_params *p, const float *x, float *y, int avg)
-{
+/* Pooling geometry padded to 3 spatial dims (missing ones have size 1). */
+typedef struct pool3 {
     int32_t xd[3], yd[3], k[3], s[3], d[3], pb[3], pe[3];
+    int32_t count_include_pad;
+} pool3;
+
+static pool3 pool3_of(const er_pool_params *p)
+{
+    pool3 g;
     for (int32_t i = 0; i < 3; i++) {
         int32_t j = i - (3 - p->nsp);
-        xd[i] = j >= 0 ? p->x_dims[j] : 1;
-        yd[i] = j >= 0 ? p->y_dims[j] : 1;
-        k[i] = j >= 0 ? p->k[j] : 1;
-        s[i] = j >= 0 ? p->stride[j] : 1;
-        d[i] = j >= 0 ? p->dilation[j] : 1;
-        pb[i] = j >= 0 ? p->pad[j] : 0;
-        pe[i] = j >= 0 ? p->pad_end[j] : 0;
+        g.xd[i] = j >= 0 ? p->x_dims[j] : 1;
+        g.yd[i] = j >= 0 ? p->y_dims[j] : 1;
+        g.k[i] = j >= 0 ? p->k[j] : 1;
+        g.s[i] = j >= 0 ? p->stride[j] : 1;
+        g.d[i] = j >= 0 ? p->dilation[j] : 1;
+        g.pb[i] = j >= 0 ? p->pad[j] : 0;
+        g.pe[i] = j >= 0 ? p->pad_end[j] : 0;
     }
-    const int64_t x_plane = (int64_t)xd[0] * xd[1] * xd[2], y_plane = (int64_t)yd[0] * yd[1] * yd[2];
+    g.count_include_pad = p->count_include_pad;
+    return g;
+}
+
+/* One output (o0, o1, o2) of plane xp; `avg` selects the reduction. */
+static float pool_at(const pool3 *g, const float *xp, int32_t o0, int32_t o1, int32_t o2, int avg)
+{
+    const int32_t o[3] = {o0, o1, o2};
+    /* Kernel taps inside the input, and (for count_include_pad) inside the padding. */
+    int32_t lo[3], hi[3];
+    int64_t padded = 1;
+    for (int32_t i = 0; i < 3; i++) {
+        const int32_t start = o[i] * g->s[i] - g->pb[i];
+        int32_t in_pad = 0;
+        lo[i] = 0;
+        hi[i] = g->k[i];
+        for (int32_t t = 0; t < g->k[i]; t++) {
+            const int32_t pos = start + t * g->d[i];
+            if (pos >= -g->pb[i] && pos < g->xd[i] + g->pe[i]) in_pad++;
+        }
+        padded *= in_pad;
+        while (lo[i] < g->k[i] && start + lo[i] * g->d[i] < 0) lo[i]++;
+        while (hi[i] > lo[i] && start + (hi[i] - 1) * g->d[i] >= g->xd[i]) hi[i]--;
+    }
+    float acc = avg ? 0.0f : -INFINITY;
+    int64_t count = 0;
+    for (int32_t t0 = lo[0]; t0 < hi[0]; t0++)
+        for (int32_t t1 = lo[1]; t1 < hi[1]; t1++)
+            for (int32_t t2 = lo[2]; t2 < hi[2]; t2++) {
+                const int32_t i0 = o0 * g->s[0] - g->pb[0] + t0 * g->d[0];
+                const int32_t i1 = o1 * g->s[1] - g->pb[1] + t1 * g->d[1];
+                const int32_t i2 = o2 * g->s[2] - g->pb[2] + t2 * g->d[2];
+                const float v = xp[((int64_t)i0 * g->xd[1] + i1) * g->xd[2] + i2];
+                if (avg) acc += v;
+                else if (v > acc || v != v) acc = v;
+                count++;
+            }
+    if (avg) {
+        const int64_t n = g->count_include_pad ? padded : count;
+        acc = n ? acc / (float)n : 0.0f;
+    }
+    return acc;
+}
+
+static void pool(const er_pool_params *p, const float *x, float *y, int avg)
+{
+    const pool3 g = pool3_of(p);
+    const int64_t x_plane = (int64_t)g.xd[0] * g.xd[1] * g.xd[2], y_plane = (int64_t)g.yd[0] * g.yd[1] * g.yd[2];
     for (int32_t pl = 0; pl < p->planes; pl++) {
         const float *xp = x + pl * x_plane;
         float *yp = y + pl * y_plane;
-        for (int32_t o0 = 0; o0 < yd[0]; o0++)
-            for (int32_t o1 = 0; o1 < yd[1]; o1++)
-                for (int32_t o2 = 0; o2 < yd[2]; o2++) {
-                    const int32_t o[3] = {o0, o1, o2};
-                    /* Kernel taps inside the input, and (for count_include_pad) inside the padding. */
-                    int32_t lo[3], hi[3];
-                    int64_t padded = 1;
-                    for (int32_t i = 0; i < 3; i++) {
-                        const int32_t start = o[i] * s[i] - pb[i];
-                        int32_t in_pad = 0;
-                        lo[i] = 0;
-                        hi[i] = k[i];
-                        for (int32_t t = 0; t < k[i]; t++) {
-                            const int32_t pos = start + t * d[i];
-                            if (pos >= -pb[i] && pos < xd[i] + pe[i]) in_pad++;
-                        }
-                        padded *= in_pad;
-                        while (lo[i] < k[i] && start + lo[i] * d[i] < 0) lo[i]++;
-                        while (hi[i] > lo[i] && start + (hi[i] - 1) * d[i] >= xd[i]) hi[i]--;
-                    }
-                    float acc = avg ? 0.0f : -INFINITY;
-                    int64_t count = 0;
-                    for (int32_t t0 = lo[0]; t0 < hi[0]; t0++)
-                        for (int32_t t1 = lo[1]; t1 < hi[1]; t1++)
-                            for (int32_t t2 = lo[2]; t2 < hi[2]; t2++) {
-                                const int32_t i0 = o0 * s[0] - pb[0] + t0 * d[0];
-                                const int32_t i1 = o1 * s[1] - pb[1] + t1 * d[1];
-                                const int32_t i2 = o2 * s[2] - pb[2] + t2 * d[2];
-                                const float v = xp[((int64_t)i0 * xd[1] + i1) * xd[2] + i2];
-                                if (avg) acc += v;
-                                else if (v > acc || v != v) acc = v;
-                                count++;
-                            }
-                    if (avg) {
-                        const int64_t n = p->count_include_pad ? padded : count;
-                        acc = n ? acc / (float)n : 0.0f;
-                    }
-                    yp[((int64_t)o0 * yd[1] + o1) * yd[2] + o2] = acc;
-                }
+        for (int32_t o0 = 0; o0 < g.yd[0]; o0++)
+            for (int32_t o1 = 0; o1 < g.yd[1]; o1++)
+                for (int32_t o2 = 0; o2 < g.yd[2]; o2++)
+                    yp[((int64_t)o0 * g.yd[1] + o1) * g.yd[2] + o2] = pool_at(&g, xp, o0, o1, o2, avg);
     }
 }
 
@@ -71,6 +89,77 @@ void er_f32_maxpool__scalar(const er_pool_params *p, const float *x, float *y)
 void er_f32_avgpool__scalar(const er_pool_params *p, const float *x, float *y)
 {
     pool(p, x, y, 1);
+}
+
+/* ---- 2-D pooling, stride 1 or 2, no dilation: four outputs per vector ----
+   Outputs whose window lies inside the plane run four at a time (a stride-2
+   row is split into its even and odd lanes, as in the depthwise kernels);
+   the borders take the reference's path, one output at a time. */
+
+static inline __attribute__((always_inline)) void pool2d_vec(const er_pool_params *p, const float *x, float *y,
+                                                            int avg)
+{
+    const int32_t h = p->x_dims[0], w = p->x_dims[1], ho = p->y_dims[0], wo = p->y_dims[1];
+    const int32_t kh = p->k[0], kw = p->k[1], sy = p->stride[0], sx = p->stride[1], pt = p->pad[0], pl = p->pad[1];
+    /* Output columns whose kw taps all lie inside a row, with the floats a
+       group of four reads from its first tap (whole vectors of 8 from each
+       even tap at stride 2). */
+    int32_t lo = (pl + sx - 1) / sx, hi = w - kw + pl < 0 ? 0 : (w - kw + pl) / sx + 1;
+    if (hi > wo) hi = wo;
+    if (lo > hi) lo = hi;
+    const int32_t span = sx == 1 ? kw + 3 : (kw - 1) / 2 * 2 + 8;
+    const er_v4f taps = er_v4_splat((float)(kh * kw));
+    const pool3 g = pool3_of(p);
+    for (int32_t pl_i = 0; pl_i < p->planes; pl_i++) {
+        const float *xp = x + (int64_t)pl_i * h * w;
+        float *yp = y + (int64_t)pl_i * ho * wo;
+        for (int32_t oy = 0; oy < ho; oy++) {
+            const int32_t iy0 = oy * sy - pt;
+            const int rows_inside = iy0 >= 0 && iy0 + kh <= h;
+            for (int32_t ox = 0; ox < wo;) {
+                if (rows_inside && ox >= lo && ox + 4 <= hi && ox * sx - pl + span <= w) {
+                    er_v4f acc = er_v4_splat(avg ? 0.0f : -INFINITY);
+                    for (int32_t ky = 0; ky < kh; ky++) {
+                        const float *xr = xp + (int64_t)(iy0 + ky) * w + (ox * sx - pl);
+                        for (int32_t kx = 0; kx < kw; kx += sx == 1 ? 1 : 2) {
+                            er_v4f v0, v1 = acc;
+                            int two = 0;
+                            if (sx == 1) {
+                                v0 = er_v4_load(xr + kx);
+                            } else {
+                                const er_v4f a = er_v4_load(xr + kx), b = er_v4_load(xr + kx + 4);
+                                v0 = ER_V4_SHUFFLE(a, b, 0, 2, 4, 6);
+                                if (kx + 1 < kw) v1 = ER_V4_SHUFFLE(a, b, 1, 3, 5, 7), two = 1;
+                            }
+                            if (avg) {
+                                acc += v0;
+                                if (two) acc += v1;
+                            } else {
+                                /* NaN wins, as in the reference: a lane that is NaN stays NaN. */
+                                acc = er_v4_select((v0 > acc) | (v0 != v0), v0, acc);
+                                if (two) acc = er_v4_select((v1 > acc) | (v1 != v1), v1, acc);
+                            }
+                        }
+                    }
+                    er_v4_store(yp + (int64_t)oy * wo + ox, avg ? acc / taps : acc);
+                    ox += 4;
+                    continue;
+                }
+                yp[(int64_t)oy * wo + ox] = pool_at(&g, xp, 0, oy, ox, avg); /* a border: the reference */
+                ox++;
+            }
+        }
+    }
+}
+
+void er_f32_maxpool2d__vec128(const er_pool_params *p, const float *x, float *y)
+{
+    pool2d_vec(p, x, y, 0);
+}
+
+void er_f32_avgpool2d__vec128(const er_pool_params *p, const float *x, float *y)
+{
+    pool2d_vec(p, x, y, 1);
 }
 
 void er_f32_global_avgpool(const er_gpool_params *p, const float *x, float *y)
@@ -103,12 +192,35 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
         r_count *= p->r_dims[k];
         y_count *= p->y_dims[k];
     }
+    /* Reduced axes that form one dense block at the end (a spatial mean
+       over [N, C, H, W]'s H and W): every output reads r_count consecutive
+       floats. */
+    int contiguous = 1;
+    int64_t dense = 1;
+    for (int32_t k = p->rank - 1; k >= 0; k--) {
+        if (p->r_dims[k] == 1) {
+            if (p->y_dims[k] != 1 && dense < r_count) contiguous = 0;
+            continue;
+        }
+        if (p->y_dims[k] != 1 || p->x_strides[k] != dense) contiguous = 0;
+        dense *= p->r_dims[k];
+    }
     for (int64_t o = 0; o < y_count; o++) {
         int64_t base = 0;
         for (int32_t k = 0; k < p->rank; k++) base += (int64_t)yi[k] * p->x_strides[k];
         double acc = kind == 2 ? -INFINITY : 0.0;
         int32_t ri[ER_MAX_RANK] = {0};
-        for (int64_t r = 0; r < r_count; r++) {
+        if (contiguous) { /* the same elements in the same order, without the odometer */
+            for (int64_t r = 0; r < r_count; r++) {
+                const double v = x[base + r];
+                if (kind == 2) {
+                    if (v > acc || v != v) acc = v;
+                } else {
+                    acc += v;
+                }
+            }
+        }
+        for (int64_t r = contiguous ? r_count : 0; r < r_count; r++) {
             int64_t off = base;
             for (int32_t k = 0; k < p->rank; k++) off += (int64_t)ri[k] * p->x_strides[k];
             const double v = x[off];

@@ -90,7 +90,7 @@ static void conv_case(int depthwise)
     } else {
         int64_t pn = er_conv2d_gemm_packed_count(&p), sn = er_conv2d_gemm_scratch_count(&p);
         float *packed = malloc((size_t)pn * sizeof *packed);
-        float *scratch = sn ? malloc((size_t)sn * sizeof *scratch) : NULL;
+        float *scratch = malloc((size_t)sn * sizeof *scratch);
         er_f32_conv2d_gemm_pack(&p, w, packed);
         er_f32_conv2d_gemm__vec128(&p, x, packed, use_bias ? b : NULL, r, got, scratch);
         free(packed);
@@ -118,20 +118,25 @@ static void depthwise_conv_should_match_the_reference_on_random_shapes(void)
     for (int i = 0; i < 300; i++) conv_case(1);
 }
 
-static void one_by_one_conv_should_read_its_input_without_im2col(void)
+static void conv_gemm_scratch_should_be_one_cache_sized_block_not_an_im2col_matrix(void)
 {
+    /* resnet20's first stage: im2col would need 144 x 1024 floats. */
+    er_conv_params big = {.nsp = 2, .n = 1, .c_in = 16, .c_out = 16, .group = 1, .x_dims = {32, 32},
+                          .y_dims = {32, 32}, .k = {3, 3}, .stride = {1, 1}, .dilation = {1, 1}, .pad = {1, 1}};
+    CHECK(er_conv2d_gemm_scratch_count(&big) <= 8192, "scratch %lld floats", (long long)er_conv2d_gemm_scratch_count(&big));
     er_conv_params p = {.nsp = 2, .n = 1, .c_in = 5, .c_out = 7, .group = 1, .x_dims = {3, 9}, .y_dims = {3, 9},
                         .k = {1, 1}, .stride = {1, 1}, .dilation = {1, 1}};
-    CHECK(er_conv2d_gemm_scratch_count(&p) == 0, "a 1x1 conv needs no scratch");
     float *x = random_floats(5 * 27), *w = random_floats(35), want[7 * 27], got[7 * 27];
     float *packed = malloc((size_t)er_conv2d_gemm_packed_count(&p) * sizeof *packed);
+    float *scratch = malloc((size_t)er_conv2d_gemm_scratch_count(&p) * sizeof *scratch);
     er_f32_conv__scalar(&p, x, w, NULL, NULL, want);
     er_f32_conv2d_gemm_pack(&p, w, packed);
-    er_f32_conv2d_gemm__vec128(&p, x, packed, NULL, NULL, got, NULL);
+    er_f32_conv2d_gemm__vec128(&p, x, packed, NULL, NULL, got, scratch);
     CHECK(max_diff(got, want, 7 * 27) <= 1e-5f, "1x1 conv differs");
     free(x);
     free(w);
     free(packed);
+    free(scratch);
 }
 
 static void gather_should_zero_out_of_range_indices(void)
@@ -366,11 +371,76 @@ static void pad_should_match_an_element_by_element_pad_in_every_mode(void)
     }
 }
 
+static void packed_gemm_should_match_the_reference_with_transposes_batches_and_bias(void)
+{
+    for (int i = 0; i < 200; i++) {
+        er_gemm_params p = {.m = irand(1, 11), .n = irand(1, 21), .k = irand(1, 19), .alpha = irand(0, 1) ? 1.0f : 0.5f,
+                            .beta = irand(0, 1) ? 1.0f : 2.0f};
+        const int ta = irand(0, 1), tb = irand(0, 1);
+        p.a_rs = ta ? 1 : p.k, p.a_cs = ta ? p.m : 1;
+        p.b_rs = tb ? 1 : p.n, p.b_cs = tb ? p.k : 1;
+        p.batch_rank = irand(0, 2);
+        int64_t batches = 1;
+        for (int d = p.batch_rank - 1; d >= 0; d--) {
+            p.batch_dims[d] = irand(1, 3);
+            p.a_bstrides[d] = (int32_t)(batches * p.m * p.k);
+            batches *= p.batch_dims[d];
+        }
+        const int use_c = irand(0, 2); /* none, [N], [M,N] */
+        p.c_rs = use_c == 2 ? p.n : 0, p.c_cs = 1;
+        er_epilogue ep = random_epilogue();
+        p.act = ep.act, p.act_alpha = ep.alpha, p.act_beta = ep.beta;
+        const size_t an = (size_t)batches * p.m * p.k, yn = (size_t)batches * p.m * p.n;
+        float *a = random_floats(an), *b = random_floats((size_t)p.k * p.n);
+        float *c = use_c ? random_floats(use_c == 2 ? (size_t)p.m * p.n : (size_t)p.n) : NULL;
+        float *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
+        float *bp = malloc((size_t)er_gemm_packed_b_count(&p) * sizeof *bp);
+        float *scratch = malloc((size_t)er_gemm_packed_scratch_count(&p) * sizeof *scratch);
+        er_f32_gemm__scalar(&p, a, b, c, want);
+        er_f32_gemm_packed_pack(&p, b, bp);
+        er_f32_gemm_packed__vec128(&p, a, bp, c, got, scratch);
+        float d = max_diff(got, want, yn);
+        CHECK(d <= 1e-4f, "packed gemm %dx%dx%d ta %d tb %d batch %d c %d act %d: max diff %g", p.m, p.n, p.k, ta, tb,
+              p.batch_rank, use_c, p.act, d);
+        free(a), free(b), free(c), free(want), free(got), free(bp), free(scratch);
+    }
+}
+
+static void pooling_2d_should_match_the_reference_with_padding_and_ceil_shapes(void)
+{
+    for (int i = 0; i < 400; i++) {
+        er_pool_params p = {.nsp = 2, .planes = irand(1, 3), .count_include_pad = irand(0, 1)};
+        for (int d = 0; d < 2; d++) {
+            p.k[d] = irand(1, 5);
+            p.stride[d] = irand(1, 2);
+            p.dilation[d] = 1;
+            p.pad[d] = irand(0, p.k[d] - 1);
+            p.pad_end[d] = irand(0, p.k[d] - 1);
+            p.x_dims[d] = irand(1, 25);
+            if (p.x_dims[d] + p.pad[d] + p.pad_end[d] < p.k[d]) p.x_dims[d] = p.k[d];
+            p.y_dims[d] = (p.x_dims[d] + p.pad[d] + p.pad_end[d] - p.k[d]) / p.stride[d] + 1;
+        }
+        const size_t xn = (size_t)p.planes * p.x_dims[0] * p.x_dims[1], yn = (size_t)p.planes * p.y_dims[0] * p.y_dims[1];
+        float *x = random_floats(xn), *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
+        if (irand(0, 3) == 0) x[irand(0, (int)xn - 1)] = NAN;
+        for (int avg = 0; avg < 2; avg++) {
+            (avg ? er_f32_avgpool__scalar : er_f32_maxpool__scalar)(&p, x, want);
+            (avg ? er_f32_avgpool2d__vec128 : er_f32_maxpool2d__vec128)(&p, x, got);
+            int same = 1;
+            for (size_t j = 0; j < yn; j++)
+                if (!(got[j] == want[j] || (got[j] != got[j] && want[j] != want[j]))) same = 0;
+            CHECK(same, "%s pool %dx%d k %dx%d s %d,%d pads %d,%d/%d,%d differs", avg ? "avg" : "max", p.x_dims[0],
+                  p.x_dims[1], p.k[0], p.k[1], p.stride[0], p.stride[1], p.pad[0], p.pad[1], p.pad_end[0], p.pad_end[1]);
+        }
+        free(x), free(want), free(got);
+    }
+}
+
 int main(void)
 {
     conv_gemm_should_match_the_reference_on_random_shapes();
     depthwise_conv_should_match_the_reference_on_random_shapes();
-    one_by_one_conv_should_read_its_input_without_im2col();
+    conv_gemm_scratch_should_be_one_cache_sized_block_not_an_im2col_matrix();
     gather_should_zero_out_of_range_indices();
     integer_division_by_zero_should_give_zero_not_trap();
     float_to_int_casts_should_saturate_and_map_nan_to_zero();
@@ -380,6 +450,8 @@ int main(void)
     winograd_transforms_should_match_their_references_at_every_border();
     winograd_conv_should_match_the_reference_convolution();
     pad_should_match_an_element_by_element_pad_in_every_mode();
+    packed_gemm_should_match_the_reference_with_transposes_batches_and_bias();
+    pooling_2d_should_match_the_reference_with_padding_and_ceil_shapes();
     printf("test-kernels: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }
