@@ -57,11 +57,11 @@ $(BUILD)/cifar10-labels.txt:
 	@mkdir -p $(@D)
 	@printf '%s\n' $(CIFAR10_LABELS) > $@
 
-resnets: $(RESNETS:%=$(WEB)/models/%-cifar10.wasm)
+resnets: $(RESNETS:%=$(WEB)/models/%-cifar10.wasm) $(RESNETS:%=$(WEB)/models/%-cifar10.relaxed.wasm)
 # Keep the generated C: it is meant to be read, and make would otherwise delete
 # it as an intermediate and recompile the model next time. (.PRECIOUS matches
 # rules by their target pattern, so it names this rule's pattern exactly.)
-.PRECIOUS: $(BUILD)/models/%-cifar10.c
+.PRECIOUS: $(BUILD)/models/%-cifar10.c $(BUILD)/models/%.c
 .PHONY: resnets
 
 # A model's C is regenerated when the compiler or the .onnx changes.
@@ -82,12 +82,12 @@ model: deps-build compiler $(WASM_LIBS)
 	$(COMPILER) $(MODEL) -o $(BUILD)/models/$(MODEL_STEM).c --name $(NAME) \
 	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM)) $(if $(PROFILE),--profile) \
 	  $(if $(ALGO),--algo '$(ALGO)')
-	$(MAKE) --no-print-directory $(WEB)/models/$(MODEL_STEM).wasm
+	$(MAKE) --no-print-directory $(WEB)/models/$(MODEL_STEM).wasm $(if $(PROFILE),,$(WEB)/models/$(MODEL_STEM).relaxed.wasm)
 	$(if $(PROFILE),node bench/profile.mjs $(WEB)/models/$(MODEL_STEM).wasm)
 
 # ---- set-up -----------------------------------------------------------------
 # What `make` and `make demo` need, and what only `make test` needs on top.
-APT_BUILD := emscripten libstb-dev dpkg-dev
+APT_BUILD := emscripten libstb-dev dpkg-dev clang-19 lld-19
 APT_TEST  := python3-numpy python3-pil python3-onnx chromium node-typescript
 
 # Install the Debian packages of $(1) that are missing, saying which. (A

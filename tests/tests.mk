@@ -43,7 +43,23 @@ $(TEST_MODELS)/%.wasm: $(TEST_MODELS)/%.c $(WASM_LIBS)
 $(TEST_MODELS)/%.run: $(TEST_MODELS)/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
 	$(CC) $(CFLAGS_NATIVE) $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
 
-test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODELS)/%.run) resnets
+# Every algorithm forced onto every node it applies to (--algo '*=ALGO'),
+# built natively and checked against onnxruntime by tests/js/algorithms.test.mjs:
+# MODEL--ALGO pairs; Winograd only where a model has stride-1 3x3 convolutions.
+ALGO_RUNS := $(foreach m,shufflenet_v2_x0_5 squeezenet1_1 mobilenet_v3_small mobilenet_v2,$(m)--reference $(m)--im2col-gemm) \
+  squeezenet1_1--winograd2x2
+define algo_rules
+$(TEST_MODELS)/algo/$(1).c: $(SHARED)/models/arch/$(firstword $(subst --, ,$(1)))-random.onnx $(COMPILER)
+	@mkdir -p $$(@D)
+	$(COMPILER) $$< -o $$@ --quiet --name $(1) --algo '*=$(lastword $(subst --, ,$(1)))'
+endef
+$(foreach r,$(ALGO_RUNS),$(eval $(call algo_rules,$(r))))
+$(TEST_MODELS)/algo/%.run: $(TEST_MODELS)/algo/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
+	$(CC) $(CFLAGS_NATIVE) -O1 $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
+.PRECIOUS: $(TEST_MODELS)/algo/%.c
+
+test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODELS)/%.run) resnets \
+  $(ALGO_RUNS:%=$(TEST_MODELS)/algo/%.run)
 .PHONY: test-models
 
 # ---- make test ----

@@ -72,6 +72,21 @@ endef
 $(WEB)/models/%.wasm: $(BUILD)/models/%.c $(WASM_LIBS)
 	$(call er_link_module,$<)
 
+# The relaxed-SIMD twin of a module (NAME.relaxed.wasm, see kernels.mk): the
+# model and the kernels from clang-19 with -mrelaxed-simd, the runtime as
+# for every module. emcc links at -O0 so that its binaryen (version 108,
+# which rejects the final relaxed opcodes) never runs; -sWASM_BIGINT keeps
+# 64-bit imports as they are, which -O0 would otherwise need binaryen for.
+# The shim loads it where the browser validates relaxed SIMD.
+define er_link_relaxed
+	@mkdir -p $(@D) $(BUILD)/wasm-relaxed/models
+	$(CLANG_RELAXED) $(CFLAGS_RELAXED) -c $(1) -o $(BUILD)/wasm-relaxed/models/$(notdir $(basename $(1))).o
+	$(EMCC) -O0 -sWASM_BIGINT $(MODULE_LDFLAGS) -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
+	  $(BUILD)/wasm-relaxed/models/$(notdir $(basename $(1))).o $(RUNTIME_WASM) $(KERNELS_RELAXED) -o $@
+endef
+$(WEB)/models/%.relaxed.wasm: $(BUILD)/models/%.c $(RUNTIME_WASM) $(KERNELS_RELAXED)
+	$(call er_link_relaxed,$<)
+
 FIXTURES := $(BUILD)/fixtures/fixture-classifier.wasm $(BUILD)/fixtures/fixture-multi.wasm
 $(BUILD)/fixtures/fixture-%.wasm: tests/runtime/fixture_%.c $(WASM_LIBS) src/runtime/er_model.h
 	$(call er_link_module,$<)

@@ -120,11 +120,14 @@ test('make model should build any supported model into web/models, here squeezen
   const r = spawnSync('make', ['-s', 'model', `MODEL=${path.join(shared, 'models/arch/squeezenet1_1-random.onnx')}`, `NAME=${name}`,
     `SHARED=${shared}`], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
+  const relaxed = wasm.replace(/\.wasm$/, '.relaxed.wasm');
   try {
     assert.ok(fs.existsSync(wasm), 'make model wrote the module');
+    assert.ok(fs.existsSync(relaxed), 'and its relaxed-SIMD twin');
     await checkModule(wasm, path.join(shared, 'models/arch/squeezenet1_1-random.onnx'), 2, 1e-3, 1e-4, t);
   } finally {
     fs.rmSync(wasm, { force: true });
+    fs.rmSync(relaxed, { force: true });
     for (const ext of ['c', 'h']) fs.rmSync(path.join(root, `build/models/${name}.${ext}`), { force: true });
   }
 });
