@@ -120,8 +120,16 @@ static void pack_block(const er_conv_params *p, const float *x, int32_t kk, int3
         const int64_t plane = (int64_t)h * w;
         for (int32_t s = 0; s * nr < nc; s++) {
             const int32_t cols = nc - s * nr < nr ? nc - s * nr : nr;
-            for (int32_t k = 0; k < kk; k++)
-                memcpy(bp + ((int64_t)s * kk + k) * nr, x + k * plane + n0 + s * nr, (size_t)cols * sizeof(float));
+            float *dst = bp + (int64_t)s * kk * nr;
+            const float *src = x + n0 + s * nr;
+            if (cols == 8) { /* two vectors, not a call to memcpy per 32 bytes */
+                for (int32_t k = 0; k < kk; k++, dst += 8, src += plane) {
+                    er_v4_store(dst, er_v4_load(src));
+                    er_v4_store(dst + 4, er_v4_load(src + 4));
+                }
+            } else {
+                for (int32_t k = 0; k < kk; k++, dst += nr, src += plane) memcpy(dst, src, (size_t)cols * sizeof(float));
+            }
         }
         return;
     }
