@@ -133,17 +133,31 @@ static void pack_block(const er_conv_params *p, const float *x, int32_t kk, int3
         }
         return;
     }
-    const int32_t khw = p->k[0] * p->k[1];
+    /* Row k of the matrix, column by column: within one output row the input
+       row is fixed, so only the column test remains per element; the strip
+       position advances by one, or to the next strip after NR columns. */
+    const int32_t khw = p->k[0] * p->k[1], sx = p->stride[1];
     for (int32_t k = 0; k < kk; k++) {
         const int32_t c = k / khw, ky = (k % khw) / p->k[1], kx = k % p->k[1];
         const float *xc = x + (int64_t)c * h * w;
         const int32_t dy = ky * p->dilation[0] - p->pad[0], dx = kx * p->dilation[1] - p->pad[1];
-        int32_t oy = n0 / wo, ox = n0 % wo;
-        for (int32_t j = 0; j < nc; j++) {
-            const int32_t iy = oy * p->stride[0] + dy, ix = ox * p->stride[1] + dx;
-            bp[((int64_t)(j / nr) * kk + k) * nr + j % nr] =
-                iy >= 0 && iy < h && ix >= 0 && ix < w ? xc[(int64_t)iy * w + ix] : 0.0f;
-            if (++ox == wo) ox = 0, oy++;
+        float *d = bp + (int64_t)k * nr;
+        int32_t lane = 0, oy = n0 / wo, ox = n0 % wo;
+        for (int32_t j = 0; j < nc;) {
+            const int32_t seg = wo - ox < nc - j ? wo - ox : nc - j, iy = oy * p->stride[0] + dy;
+            const float *xr = iy >= 0 && iy < h ? xc + (int64_t)iy * w : NULL;
+            for (int32_t t = 0, ix = ox * sx + dx; t < seg; t++, ix += sx) {
+                *d = xr && ix >= 0 && ix < w ? xr[ix] : 0.0f;
+                if (++lane == nr) {
+                    lane = 0;
+                    d += (int64_t)(kk - 1) * nr + 1;
+                } else {
+                    d++;
+                }
+            }
+            j += seg;
+            ox = 0;
+            oy++;
         }
     }
 }
