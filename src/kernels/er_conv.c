@@ -79,6 +79,10 @@ void er_f32_conv__scalar(const er_conv_params *p, const float *x, const float *w
    image width (reading K rows of a wide image directly costs a cache line
    and a TLB entry per k). A block is sized to stay in L1 while every panel
    of weights passes over it. */
+#if ER_GEMM_NR != 8
+#error "pack_block copies whole strips as two 4-float vectors"
+#endif
+
 static int32_t block_cols(int32_t kk)
 {
     int32_t nb = 8192 / (kk > 0 ? kk : 1) / ER_GEMM_NR * ER_GEMM_NR;
@@ -147,6 +151,23 @@ static void pack_block(const er_conv_params *p, const float *x, int32_t kk, int3
             const int32_t seg = wo - ox < nc - j ? wo - ox : nc - j, iy = oy * p->stride[0] + dy;
             const float *xr = iy >= 0 && iy < h ? xc + (int64_t)iy * w : NULL;
             for (int32_t t = 0, ix = ox * sx + dx; t < seg; t++, ix += sx) {
+                /* A whole strip inside the row: 8 floats at once (stride 2: the
+                   even lanes of 16). */
+                if (lane == 0 && xr && t + 8 <= seg && ix >= 0 && (sx == 1 ? ix + 8 : sx == 2 ? ix + 16 : w + 1) <= w) {
+                    if (sx == 1) {
+                        er_v4_store(d, er_v4_load(xr + ix));
+                        er_v4_store(d + 4, er_v4_load(xr + ix + 4));
+                    } else {
+                        const er_v4f a = er_v4_load(xr + ix), b = er_v4_load(xr + ix + 4);
+                        const er_v4f c2 = er_v4_load(xr + ix + 8), e = er_v4_load(xr + ix + 12);
+                        er_v4_store(d, ER_V4_SHUFFLE(a, b, 0, 2, 4, 6));
+                        er_v4_store(d + 4, ER_V4_SHUFFLE(c2, e, 0, 2, 4, 6));
+                    }
+                    d += (int64_t)kk * nr;
+                    t += 7;
+                    ix += 7 * sx;
+                    continue;
+                }
                 *d = xr && ix >= 0 && ix < w ? xr[ix] : 0.0f;
                 if (++lane == nr) {
                     lane = 0;

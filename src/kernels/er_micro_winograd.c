@@ -88,12 +88,12 @@ void er_f32_wino2x2_out__scalar(int32_t channels, const float *m, int32_t m_cs, 
    through a zero-filled copy. */
 static inline void load_row(const float *x, int32_t h, int32_t w, int32_t r, int32_t c0, int inside, er_v4f d[4])
 {
-    float buf[10];
-    const float *p;
-    if (inside) {
-        p = x + (int64_t)r * w + c0;
-    } else {
-        for (int32_t j = 0; j < 10; j++) buf[j] = at_or_zero(x, h, w, r, c0 + j);
+    float buf[10] = {0};
+    const float *p = x + (int64_t)r * w + c0;
+    (void)h; /* the caller checked the row */
+    if (!inside) {
+        const int32_t lo = c0 < 0 ? -c0 : 0, hi = w - c0 < 10 ? w - c0 : 10;
+        for (int32_t j = lo; j < hi; j++) buf[j] = p[j];
         p = buf;
     }
     const er_v4f l0 = er_v4_load(p), l1 = er_v4_load(p + 4), m0 = er_v4_load(p + 2), m1 = er_v4_load(p + 6);
