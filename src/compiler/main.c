@@ -38,7 +38,7 @@ static void usage(FILE *f)
           "  --profile    time every node; the module exports er_profile_run (make model PROFILE=1)\n"
           "  --algo       run node NODE (its ONNX name; * for every node it applies to) with algorithm\n"
           "               ALGO instead of the cheapest estimate. Conv: reference, depthwise, gemm1x1,\n"
-          "               im2col-gemm, winograd2x2. Gemm/MatMul: reference, packed-gemm\n",
+          "               im2col-gemm, winograd2x2, winograd4x4. Gemm/MatMul: reference, packed-gemm\n",
           f);
 }
 

@@ -158,7 +158,7 @@ static int applies_1x1(const er_conv_params *p)
     return p->nsp == 2 && p->k[0] == 1 && p->k[1] == 1 && p->stride[0] == 1 && p->stride[1] == 1 && p->pad[0] == 0 &&
            p->pad[1] == 0;
 }
-static int applies_wino2x2(const er_conv_params *p)
+static int applies_winograd(const er_conv_params *p)
 {
     return p->nsp == 2 && p->group == 1 && p->k[0] == 3 && p->k[1] == 3 && p->stride[0] == 1 && p->stride[1] == 1 &&
            p->dilation[0] == 1 && p->dilation[1] == 1;
@@ -176,10 +176,18 @@ static double cost_gemm(const er_conv_params *p)
 {
     return macs_of(p) + (double)p->n * p->group * (p->c_in / p->group) * p->k[0] * p->k[1] * p->y_dims[0] * p->y_dims[1];
 }
+/* Tiles of m x m outputs, rows padded to whole groups of four tiles. */
+static double wino_tiles(const er_conv_params *p, int32_t m)
+{
+    return (double)p->n * ((p->y_dims[0] + m - 1) / m) * (((p->y_dims[1] + m - 1) / m + 3) / 4 * 4);
+}
 static double cost_wino2x2(const er_conv_params *p)
 {
-    const double tiles = (double)p->n * ((p->y_dims[0] + 1) / 2) * (((p->y_dims[1] + 1) / 2 + 3) / 4 * 4);
-    return tiles * (16.0 * p->c_in * p->c_out + 80.0 * (p->c_in + p->c_out));
+    return wino_tiles(p, 2) * (16.0 * p->c_in * p->c_out + 80.0 * (p->c_in + p->c_out));
+}
+static double cost_wino4x4(const er_conv_params *p)
+{
+    return wino_tiles(p, 4) * (36.0 * p->c_in * p->c_out + 200.0 * (p->c_in + p->c_out));
 }
 
 typedef struct conv_algo {
@@ -200,9 +208,12 @@ static const conv_algo conv_algos[] = {
      ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "columns"},
     {{"im2col-gemm", "any 2-D convolution"}, applies_2d, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
      ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "columns"},
-    {{"winograd2x2", "2-D 3x3 window, stride 1, dilation 1, group 1"}, applies_wino2x2, cost_wino2x2,
+    {{"winograd2x2", "2-D 3x3 window, stride 1, dilation 1, group 1"}, applies_winograd, cost_wino2x2,
      ERK_er_f32_conv2d_wino2x2_pack, ERK_er_f32_conv2d_wino2x2__vec128, er_conv2d_wino2x2_packed_count,
      er_conv2d_wino2x2_scratch_count, "winograd"},
+    {{"winograd4x4", "2-D 3x3 window, stride 1, dilation 1, group 1"}, applies_winograd, cost_wino4x4,
+     ERK_er_f32_conv2d_wino4x4_pack, ERK_er_f32_conv2d_wino4x4__vec128, er_conv2d_wino4x4_packed_count,
+     er_conv2d_wino4x4_scratch_count, "winograd"},
 };
 #define N_CONV_ALGOS ((int32_t)(sizeof conv_algos / sizeof conv_algos[0]))
 

@@ -214,77 +214,81 @@ void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const f
         }
 }
 
-/* ---- 2-D Winograd F(2x2, 3x3): stride 1, no dilation, group 1 ---- */
+/* ---- 2-D Winograd F(2x2, 3x3) and F(4x4, 3x3): stride 1, no dilation, group 1 ----
 
-/* Output tiles are 2x2; four horizontally adjacent tiles form a group (the
-   lanes of the transform micro-kernels), so a tile row holds `gw` groups
-   and every row of groups is padded to whole groups. Groups are processed
-   in blocks of `slots` tiles, sized so the transformed block (V: 16 x c_in
-   x slots) and its products (M: 16 x c_out x slots) stay within about
-   256 KB, in cache between the transforms and the GEMMs. */
+   Output tiles are m x m (m = 2 or 4) from (m+2) x (m+2) input patches;
+   four horizontally adjacent tiles form a group (the lanes of the
+   transform micro-kernels), so a tile row holds `gw` groups and every row
+   of groups is padded to whole groups. Groups are processed in blocks of
+   `slots` tiles, sized so the transformed block (V: a^2 x c_in x slots,
+   a = m+2) and its products (M: a^2 x c_out x slots) stay within about
+   256 KB, in cache between the transforms and the a^2 GEMMs. */
+typedef struct wino_desc {
+    int32_t m, a;                      /* output tile, input patch */
+    er_f32_wino2x2_in_ukernel *in;
+    er_f32_wino2x2_out_ukernel *out;
+} wino_desc;
+static const wino_desc wino2x2 = {2, 4, er_f32_wino2x2_in__vec128, er_f32_wino2x2_out__vec128};
+static const wino_desc wino4x4 = {4, 6, er_f32_wino4x4_in__vec128, er_f32_wino4x4_out__vec128};
+
 typedef struct wino_plan {
-    int32_t th, gw, groups, block_groups;
+    int32_t gw, groups, block_groups;
 } wino_plan;
 
-static wino_plan wino_plan_of(const er_conv_params *p)
+static wino_plan wino_plan_of(const wino_desc *d, const er_conv_params *p)
 {
     wino_plan w;
-    const int32_t tw = (p->y_dims[1] + 1) / 2;
-    w.th = (p->y_dims[0] + 1) / 2;
+    const int32_t tw = (p->y_dims[1] + d->m - 1) / d->m, th = (p->y_dims[0] + d->m - 1) / d->m;
     w.gw = (tw + 3) / 4;
-    w.groups = w.th * w.gw;
-    int64_t budget = 65536 / (16 * 4 * ((int64_t)p->c_in + p->c_out));
+    w.groups = th * w.gw;
+    int64_t budget = 65536 / ((int64_t)d->a * d->a * 4 * ((int64_t)p->c_in + p->c_out));
     w.block_groups = budget < 1 ? 1 : budget > w.groups ? w.groups : (int32_t)budget;
     return w;
 }
 
-int64_t er_conv2d_wino2x2_packed_count(const er_conv_params *p)
+static int64_t wino_scratch_count(const wino_desc *d, const er_conv_params *p)
 {
-    return 16 * er_packed_a_count(p->c_out, p->c_in);
+    const wino_plan w = wino_plan_of(d, p);
+    return (int64_t)d->a * d->a * ((int64_t)p->c_in + p->c_out) * 4 * w.block_groups;
 }
 
-int64_t er_conv2d_wino2x2_scratch_count(const er_conv_params *p)
-{
-    const wino_plan w = wino_plan_of(p);
-    return 16 * ((int64_t)p->c_in + p->c_out) * 4 * w.block_groups;
-}
+/* U = G g G^T for every (c_out, c_in), as a^2 packed-A matrices [c_out][c_in].
+   G for F(2x2,3x3) and F(4x4,3x3) (Lavin & Gray), one row per output value. */
+static const float wino_g2[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+static const float wino_g4[6][3] = {{0.25f, 0, 0},
+                                    {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                    {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                    {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                    {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                    {0, 0, 1}};
 
-/* U = G g G^T for every (c_out, c_in), as 16 packed-A matrices [c_out][c_in]. */
-void er_f32_conv2d_wino2x2_pack(const er_conv_params *p, const float *w, float *u_packed)
+static void wino_pack(const wino_desc *d, const float (*gm)[3], const er_conv_params *p, const float *w, float *u_packed)
 {
-    const int32_t panels = (p->c_out + ER_GEMM_MR - 1) / ER_GEMM_MR;
+    const int32_t panels = (p->c_out + ER_GEMM_MR - 1) / ER_GEMM_MR, a = d->a;
     const int64_t per_xi = er_packed_a_count(p->c_out, p->c_in);
     for (int32_t t = 0; t < panels; t++)
         for (int32_t ic = 0; ic < p->c_in; ic++)
             for (int32_t i = 0; i < ER_GEMM_MR; i++) {
                 const int32_t oc = t * ER_GEMM_MR + i;
-                float u[4][4] = {{0}};
+                float u[6][6] = {{0}}, gg[6][3] = {{0}}; /* G g, then (G g) G^T */
                 if (oc < p->c_out) {
                     const float *g = w + ((int64_t)oc * p->c_in + ic) * 9;
-                    float gg[4][3]; /* G g */
-                    for (int32_t j = 0; j < 3; j++) {
-                        gg[0][j] = g[j];
-                        gg[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-                        gg[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-                        gg[3][j] = g[6 + j];
-                    }
-                    for (int32_t r = 0; r < 4; r++) {
-                        u[r][0] = gg[r][0];
-                        u[r][1] = 0.5f * (gg[r][0] + gg[r][1] + gg[r][2]);
-                        u[r][2] = 0.5f * (gg[r][0] - gg[r][1] + gg[r][2]);
-                        u[r][3] = gg[r][2];
-                    }
+                    for (int32_t r = 0; r < a; r++)
+                        for (int32_t j = 0; j < 3; j++)
+                            gg[r][j] = gm[r][0] * g[j] + gm[r][1] * g[3 + j] + gm[r][2] * g[6 + j];
+                    for (int32_t r = 0; r < a; r++)
+                        for (int32_t c = 0; c < a; c++) u[r][c] = gg[r][0] * gm[c][0] + gg[r][1] * gm[c][1] + gg[r][2] * gm[c][2];
                 }
-                for (int32_t xi = 0; xi < 16; xi++)
-                    u_packed[xi * per_xi + ((int64_t)t * p->c_in + ic) * ER_GEMM_MR + i] = u[xi / 4][xi % 4];
+                for (int32_t xi = 0; xi < a * a; xi++)
+                    u_packed[xi * per_xi + ((int64_t)t * p->c_in + ic) * ER_GEMM_MR + i] = u[xi / a][xi % a];
             }
 }
 
-void er_f32_conv2d_wino2x2__vec128(const er_conv_params *p, const float *x, const float *u_packed,
-                                   const float *bias, const float *residual, float *y, float *scratch)
+static void wino_run(const wino_desc *d, const er_conv_params *p, const float *x, const float *u_packed,
+                     const float *bias, const float *residual, float *y, float *scratch)
 {
-    const wino_plan wp = wino_plan_of(p);
-    const int32_t h = p->x_dims[0], w = p->x_dims[1], ho = p->y_dims[0], wo = p->y_dims[1];
+    const wino_plan wp = wino_plan_of(d, p);
+    const int32_t h = p->x_dims[0], w = p->x_dims[1], ho = p->y_dims[0], wo = p->y_dims[1], m = d->m, a2 = d->a * d->a;
     const int32_t cin = p->c_in, cout = p->c_out, panels = (cout + ER_GEMM_MR - 1) / ER_GEMM_MR;
     const int64_t per_xi = er_packed_a_count(cout, cin);
     const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f}, ep = {p->act, p->alpha, p->beta};
@@ -295,27 +299,61 @@ void er_f32_conv2d_wino2x2__vec128(const er_conv_params *p, const float *x, cons
         for (int32_t g0 = 0; g0 < wp.groups; g0 += wp.block_groups) {
             const int32_t ng = wp.groups - g0 < wp.block_groups ? wp.groups - g0 : wp.block_groups;
             const int32_t slots = 4 * ng; /* columns of this block's GEMMs */
-            float *v = scratch, *m = scratch + (int64_t)16 * cin * slots;
+            float *v = scratch, *mm = scratch + (int64_t)a2 * cin * slots;
             const int32_t vs = cin * slots, ms = cout * slots;
             for (int32_t gi = 0; gi < ng; gi++) {
                 const int32_t ty = (g0 + gi) / wp.gw, tx = 4 * ((g0 + gi) % wp.gw);
-                er_f32_wino2x2_in__vec128(cin, xn, (int64_t)h * w, h, w, 2 * ty - p->pad[0], 2 * tx - p->pad[1],
-                                          v + 4 * gi, slots, vs);
+                d->in(cin, xn, (int64_t)h * w, h, w, m * ty - p->pad[0], m * tx - p->pad[1], v + 4 * gi, slots, vs);
             }
-            for (int32_t xi = 0; xi < 16; xi++)
+            for (int32_t xi = 0; xi < a2; xi++)
                 for (int32_t t = 0; t < panels; t++) {
                     const int32_t m0 = t * ER_GEMM_MR, mr = cout - m0 < ER_GEMM_MR ? cout - m0 : ER_GEMM_MR;
                     er_f32_gemm_4x8__vec128(mr, slots, cin, u_packed + xi * per_xi + (int64_t)t * cin * ER_GEMM_MR,
-                                            v + (int64_t)xi * vs, slots, NULL, NULL, m + (int64_t)xi * ms + (int64_t)m0 * slots,
-                                            slots, &none);
+                                            v + (int64_t)xi * vs, slots, NULL, NULL,
+                                            mm + (int64_t)xi * ms + (int64_t)m0 * slots, slots, &none);
                 }
             for (int32_t gi = 0; gi < ng; gi++) {
                 const int32_t ty = (g0 + gi) / wp.gw, tx = 4 * ((g0 + gi) % wp.gw);
-                er_f32_wino2x2_out__vec128(cout, m + 4 * gi, slots, ms, bias, rn, yn, (int64_t)ho * wo, ho, wo, ty, tx,
-                                           &ep);
+                d->out(cout, mm + 4 * gi, slots, ms, bias, rn, yn, (int64_t)ho * wo, ho, wo, ty, tx, &ep);
             }
         }
     }
+}
+
+int64_t er_conv2d_wino2x2_packed_count(const er_conv_params *p)
+{
+    return 16 * er_packed_a_count(p->c_out, p->c_in);
+}
+int64_t er_conv2d_wino2x2_scratch_count(const er_conv_params *p)
+{
+    return wino_scratch_count(&wino2x2, p);
+}
+void er_f32_conv2d_wino2x2_pack(const er_conv_params *p, const float *w, float *u_packed)
+{
+    wino_pack(&wino2x2, wino_g2, p, w, u_packed);
+}
+void er_f32_conv2d_wino2x2__vec128(const er_conv_params *p, const float *x, const float *u_packed,
+                                   const float *bias, const float *residual, float *y, float *scratch)
+{
+    wino_run(&wino2x2, p, x, u_packed, bias, residual, y, scratch);
+}
+
+int64_t er_conv2d_wino4x4_packed_count(const er_conv_params *p)
+{
+    return 36 * er_packed_a_count(p->c_out, p->c_in);
+}
+int64_t er_conv2d_wino4x4_scratch_count(const er_conv_params *p)
+{
+    return wino_scratch_count(&wino4x4, p);
+}
+void er_f32_conv2d_wino4x4_pack(const er_conv_params *p, const float *w, float *u_packed)
+{
+    wino_pack(&wino4x4, wino_g4, p, w, u_packed);
+}
+void er_f32_conv2d_wino4x4__vec128(const er_conv_params *p, const float *x, const float *u_packed,
+                                   const float *bias, const float *residual, float *y, float *scratch)
+{
+    wino_run(&wino4x4, p, x, u_packed, bias, residual, y, scratch);
 }
 
 /* ---- depthwise 2-D ---- */

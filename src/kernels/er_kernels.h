@@ -279,6 +279,13 @@ void er_f32_conv2d_wino2x2__vec128(const er_conv_params *p, const float *x, cons
 void er_f32_conv2d_wino2x2_pack(const er_conv_params *p, const float *w, float *u_packed);
 int64_t er_conv2d_wino2x2_packed_count(const er_conv_params *p);
 int64_t er_conv2d_wino2x2_scratch_count(const er_conv_params *p);
+/* Winograd F(4x4, 3x3): the same contract, 36 products per 16 outputs
+   instead of 16 per 4; larger transforms, slightly larger rounding. */
+void er_f32_conv2d_wino4x4__vec128(const er_conv_params *p, const float *x, const float *u_packed,
+                                   const float *bias, const float *residual, float *y, float *scratch);
+void er_f32_conv2d_wino4x4_pack(const er_conv_params *p, const float *w, float *u_packed);
+int64_t er_conv2d_wino4x4_packed_count(const er_conv_params *p);
+int64_t er_conv2d_wino4x4_scratch_count(const er_conv_params *p);
 /* 2-D depthwise convolution (group == c_in == c_out), direct; square 3x3 and
    5x5 windows of stride 1 or 2 run specialised micro-kernels. */
 void er_f32_dwconv2d__vec128(const er_conv_params *p, const float *x, const float *w,

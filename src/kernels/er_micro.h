@@ -101,5 +101,10 @@ typedef void er_f32_wino2x2_out_ukernel(int32_t channels, const float *m, int32_
                                         int32_t tx, const er_epilogue *ep);
 er_f32_wino2x2_in_ukernel er_f32_wino2x2_in__scalar, er_f32_wino2x2_in__vec128;
 er_f32_wino2x2_out_ukernel er_f32_wino2x2_out__scalar, er_f32_wino2x2_out__vec128;
+/* Winograd F(4x4, 3x3): the same contracts with 6x6 patches whose top-left
+   corners are (r0, c0 + 4t), 36 transformed values xi = 6i + j, and 4x4
+   output tiles at (4ty + i, 4(tx + t) + j). */
+er_f32_wino2x2_in_ukernel er_f32_wino4x4_in__scalar, er_f32_wino4x4_in__vec128;
+er_f32_wino2x2_out_ukernel er_f32_wino4x4_out__scalar, er_f32_wino4x4_out__vec128;
 
 #endif

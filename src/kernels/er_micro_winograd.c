@@ -184,3 +184,202 @@ void er_f32_wino2x2_out__vec128(int32_t channels, const float *m, int32_t m_cs, 
         out_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
                   tx, ep);
 }
+
+/* ---- Winograd F(4x4, 3x3) ----
+   The same scheme with 6x6 input patches and 4x4 output tiles: 36
+   multiplies per 16 outputs and input channel instead of 144, for larger
+   transforms whose coefficients are small integers (points 0, +-1, +-2):
+       B^T = [4  0 -5  0 1 0;  0 -4 -4  1 1 0;  0  4 -4 -1 1 0;
+              0 -2 -1  2 1 0;  0  2 -1 -2 1 0;  0  4  0 -5 0 1]
+       A^T = [1 1  1 1  1 0;  0 1 -1 2 -2 0;  0 1 1 4 4 0;  0 1 -1 8 -8 1]
+   (G is in er_conv.c, where the weights are packed.) The 1-D transforms are
+   written once for any type T with arithmetic operators: float for the
+   references, er_v4f for four tiles at once. */
+#define ER_WINO4_IN_1D(T, d, v)                          \
+    do {                                                 \
+        v[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];         \
+        v[1] = d[3] + d[4] - 4.0f * (d[1] + d[2]);       \
+        v[2] = 4.0f * (d[1] - d[2]) + d[4] - d[3];       \
+        v[3] = 2.0f * (d[3] - d[1]) + d[4] - d[2];       \
+        v[4] = 2.0f * (d[1] - d[3]) + d[4] - d[2];       \
+        v[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];         \
+    } while (0)
+#define ER_WINO4_OUT_1D(T, m, o)                                                            \
+    do {                                                                                    \
+        const T s12 = m[1] + m[2], d12 = m[1] - m[2], s34 = m[3] + m[4], d34 = m[3] - m[4]; \
+        o[0] = m[0] + s12 + s34;                                                            \
+        o[1] = d12 + 2.0f * d34;                                                            \
+        o[2] = s12 + 4.0f * s34;                                                            \
+        o[3] = d12 + 8.0f * d34 + m[5];                                                     \
+    } while (0)
+
+static void in4_scalar_1(const float *x, int32_t h, int32_t w, int32_t r0, int32_t c0, float *v, int32_t vs)
+{
+    for (int32_t t = 0; t < 4; t++) {
+        float d[6][6], e[6][6];
+        for (int32_t i = 0; i < 6; i++)
+            for (int32_t j = 0; j < 6; j++) d[i][j] = at_or_zero(x, h, w, r0 + i, c0 + 4 * t + j);
+        for (int32_t j = 0; j < 6; j++) {
+            float col[6], out[6];
+            for (int32_t i = 0; i < 6; i++) col[i] = d[i][j];
+            ER_WINO4_IN_1D(float, col, out);
+            for (int32_t i = 0; i < 6; i++) e[i][j] = out[i];
+        }
+        for (int32_t i = 0; i < 6; i++) {
+            float out[6];
+            ER_WINO4_IN_1D(float, e[i], out);
+            for (int32_t j = 0; j < 6; j++) v[(int64_t)(6 * i + j) * vs + t] = out[j];
+        }
+    }
+}
+
+void er_f32_wino4x4_in__scalar(int32_t channels, const float *x, int64_t x_cs, int32_t h, int32_t w, int32_t r0,
+                               int32_t c0, float *v, int32_t v_cs, int32_t vs)
+{
+    for (int32_t c = 0; c < channels; c++) in4_scalar_1(x + c * x_cs, h, w, r0, c0, v + (int64_t)c * v_cs, vs);
+}
+
+static void out4_scalar_1(const float *m, int32_t ms, float bias, const float *r, float *y, int32_t ho, int32_t wo,
+                          int32_t ty, int32_t tx, const er_epilogue *ep)
+{
+    for (int32_t t = 0; t < 4; t++) {
+        float s[4][6];
+        for (int32_t j = 0; j < 6; j++) {
+            float col[6], out[4];
+            for (int32_t i = 0; i < 6; i++) col[i] = m[(int64_t)(6 * i + j) * ms + t];
+            ER_WINO4_OUT_1D(float, col, out);
+            for (int32_t i = 0; i < 4; i++) s[i][j] = out[i];
+        }
+        for (int32_t i = 0; i < 4; i++) {
+            float o[4];
+            ER_WINO4_OUT_1D(float, s[i], o);
+            const int32_t oy = 4 * ty + i;
+            for (int32_t j = 0; j < 4; j++) {
+                const int32_t ox = 4 * (tx + t) + j;
+                if (oy >= ho || ox >= wo) continue;
+                const int64_t at = (int64_t)oy * wo + ox;
+                float val = o[j] + bias;
+                if (r) val += r[at];
+                y[at] = er_act_scalar(val, ep->act, ep->alpha, ep->beta);
+            }
+        }
+    }
+}
+
+void er_f32_wino4x4_out__scalar(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,
+                                const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
+                                const er_epilogue *ep)
+{
+    for (int32_t c = 0; c < channels; c++)
+        out4_scalar_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo,
+                      ty, tx, ep);
+}
+
+/* Rows a..d of a 4x4 block become its columns. */
+static inline void transpose4(er_v4f *a, er_v4f *b, er_v4f *c, er_v4f *d)
+{
+    const er_v4f t0 = ER_V4_SHUFFLE(*a, *b, 0, 4, 1, 5), t1 = ER_V4_SHUFFLE(*a, *b, 2, 6, 3, 7);
+    const er_v4f t2 = ER_V4_SHUFFLE(*c, *d, 0, 4, 1, 5), t3 = ER_V4_SHUFFLE(*c, *d, 2, 6, 3, 7);
+    *a = ER_V4_SHUFFLE(t0, t2, 0, 1, 4, 5);
+    *b = ER_V4_SHUFFLE(t0, t2, 2, 3, 6, 7);
+    *c = ER_V4_SHUFFLE(t1, t3, 0, 1, 4, 5);
+    *d = ER_V4_SHUFFLE(t1, t3, 2, 3, 6, 7);
+}
+
+/* Row r of the group's patches as d[j] (lane t = x[r][c0 + 4t + j]), j < 6:
+   18 columns, read straight from x when inside, else through a zero-filled
+   copy. */
+static inline __attribute__((always_inline)) void load_row6(const float *xr, int32_t w, int32_t c0, int inside,
+                                                            er_v4f d[6])
+{
+    float buf[20] = {0};
+    const float *p = xr + c0;
+    if (!inside) {
+        const int32_t lo = c0 < 0 ? -c0 : 0, hi = w - c0 < 18 ? w - c0 : 18;
+        for (int32_t j = lo; j < hi; j++) buf[j] = p[j];
+        p = buf;
+    }
+    er_v4f l0 = er_v4_load(p), l1 = er_v4_load(p + 4), l2 = er_v4_load(p + 8), l3 = er_v4_load(p + 12);
+    transpose4(&l0, &l1, &l2, &l3);
+    d[0] = l0, d[1] = l1, d[2] = l2, d[3] = l3;
+    d[4] = ER_V4_SHUFFLE(l0, er_v4_splat(p[16]), 1, 2, 3, 4);
+    d[5] = ER_V4_SHUFFLE(l1, er_v4_splat(p[17]), 1, 2, 3, 4);
+}
+
+static inline __attribute__((always_inline)) void in4_vec_1(const float *x, int32_t h, int32_t w, int32_t r0,
+                                                            int32_t c0, int inside_cols, float *v, int32_t vs)
+{
+    er_v4f d[6][6], e[6][6];
+    for (int32_t i = 0; i < 6; i++) {
+        const int32_t r = r0 + i;
+        if (r < 0 || r >= h) {
+            for (int32_t j = 0; j < 6; j++) d[i][j] = er_v4_splat(0.0f);
+        } else {
+            load_row6(x + (int64_t)r * w, w, c0, inside_cols, d[i]);
+        }
+    }
+    for (int32_t j = 0; j < 6; j++) {
+        er_v4f col[6], out[6];
+        for (int32_t i = 0; i < 6; i++) col[i] = d[i][j];
+        ER_WINO4_IN_1D(er_v4f, col, out);
+        for (int32_t i = 0; i < 6; i++) e[i][j] = out[i];
+    }
+    for (int32_t i = 0; i < 6; i++) {
+        er_v4f out[6];
+        ER_WINO4_IN_1D(er_v4f, e[i], out);
+        for (int32_t j = 0; j < 6; j++) er_v4_store(v + (int64_t)(6 * i + j) * vs, out[j]);
+    }
+}
+
+void er_f32_wino4x4_in__vec128(int32_t channels, const float *x, int64_t x_cs, int32_t h, int32_t w, int32_t r0,
+                               int32_t c0, float *v, int32_t v_cs, int32_t vs)
+{
+    const int inside_cols = c0 >= 0 && c0 + 18 <= w;
+    for (int32_t c = 0; c < channels; c++) in4_vec_1(x + c * x_cs, h, w, r0, c0, inside_cols, v + (int64_t)c * v_cs, vs);
+}
+
+static inline __attribute__((always_inline)) void out4_vec_1(const float *m, int32_t ms, float bias, const float *r,
+                                                             float *y, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
+                                                             const er_epilogue *ep)
+{
+    er_v4f s[4][6];
+    for (int32_t j = 0; j < 6; j++) {
+        er_v4f col[6], out[4];
+        for (int32_t i = 0; i < 6; i++) col[i] = er_v4_load(m + (int64_t)(6 * i + j) * ms);
+        ER_WINO4_OUT_1D(er_v4f, col, out);
+        for (int32_t i = 0; i < 4; i++) s[i][j] = out[i];
+    }
+    const int32_t ox = 4 * tx;
+    const er_v4f vb = er_v4_splat(bias);
+    for (int32_t i = 0; i < 4; i++) {
+        const int32_t oy = 4 * ty + i;
+        if (oy >= ho) break;
+        er_v4f o[4];
+        ER_WINO4_OUT_1D(er_v4f, s[i], o);
+        /* Lane t of o[j] is column 4(tx+t)+j: transposed, 16 consecutive columns. */
+        transpose4(&o[0], &o[1], &o[2], &o[3]);
+        float *yr = y + (int64_t)oy * wo + ox;
+        const float *rr = r ? r + (int64_t)oy * wo + ox : NULL;
+        if (ox + 16 <= wo) {
+            for (int32_t q = 0; q < 4; q++) {
+                er_v4f val = o[q] + vb;
+                if (rr) val += er_v4_load(rr + 4 * q);
+                er_v4_store(yr + 4 * q, er_act_v4(val, ep->act, ep->alpha, ep->beta));
+            }
+        } else {
+            float lanes[16];
+            for (int32_t q = 0; q < 4; q++) er_v4_store(lanes + 4 * q, o[q] + vb);
+            for (int32_t j = 0; j < 16 && ox + j < wo; j++)
+                yr[j] = er_act_scalar(lanes[j] + (rr ? rr[j] : 0.0f), ep->act, ep->alpha, ep->beta);
+        }
+    }
+}
+
+void er_f32_wino4x4_out__vec128(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,
+                                const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
+                                const er_epilogue *ep)
+{
+    for (int32_t c = 0; c < channels; c++)
+        out4_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
+                   tx, ep);
+}

@@ -270,61 +270,86 @@ static void dwconv_micro_kernels_should_match_their_references(void)
         }
 }
 
+static const struct wino_variant {
+    const char *name;
+    int m, a;
+    er_f32_wino2x2_in_ukernel *in_ref, *in_vec;
+    er_f32_wino2x2_out_ukernel *out_ref, *out_vec;
+    void (*run)(const er_conv_params *, const float *, const float *, const float *, const float *, float *, float *);
+    void (*pack)(const er_conv_params *, const float *, float *);
+    int64_t (*packed_count)(const er_conv_params *), (*scratch_count)(const er_conv_params *);
+} wino_variants[] = {
+    {"F(2x2,3x3)", 2, 4, er_f32_wino2x2_in__scalar, er_f32_wino2x2_in__vec128, er_f32_wino2x2_out__scalar,
+     er_f32_wino2x2_out__vec128, er_f32_conv2d_wino2x2__vec128, er_f32_conv2d_wino2x2_pack,
+     er_conv2d_wino2x2_packed_count, er_conv2d_wino2x2_scratch_count},
+    {"F(4x4,3x3)", 4, 6, er_f32_wino4x4_in__scalar, er_f32_wino4x4_in__vec128, er_f32_wino4x4_out__scalar,
+     er_f32_wino4x4_out__vec128, er_f32_conv2d_wino4x4__vec128, er_f32_conv2d_wino4x4_pack,
+     er_conv2d_wino4x4_packed_count, er_conv2d_wino4x4_scratch_count},
+};
+
 static void winograd_transforms_should_match_their_references_at_every_border(void)
 {
-    for (int i = 0; i < 300; i++) {
-        const int32_t ch = irand(1, 3), h = irand(1, 14), w = irand(1, 14), r0 = irand(-2, h), c0 = irand(-2, w);
-        const int32_t vs = 4 + irand(0, 3), v_cs = 16 * vs + irand(0, 2);
-        float *x = random_floats((size_t)ch * h * w);
-        const size_t vn = (size_t)(ch - 1) * v_cs + 15 * vs + 4;
-        float *want = calloc(vn, sizeof *want), *got = calloc(vn, sizeof *got);
-        er_f32_wino2x2_in__scalar(ch, x, (int64_t)h * w, h, w, r0, c0, want, v_cs, vs);
-        er_f32_wino2x2_in__vec128(ch, x, (int64_t)h * w, h, w, r0, c0, got, v_cs, vs);
-        CHECK(max_diff(got, want, vn) == 0.0f, "winograd input %dx%d at %d,%d differs", h, w, r0, c0);
+    for (int vi = 0; vi < 2; vi++) {
+        const struct wino_variant *wv = &wino_variants[vi];
+        const int a2 = wv->a * wv->a;
+        for (int i = 0; i < 300; i++) {
+            const int32_t ch = irand(1, 3), h = irand(1, 22), w = irand(1, 22), r0 = irand(-2, h), c0 = irand(-2, w);
+            const int32_t vs = 4 + irand(0, 3), v_cs = a2 * vs + irand(0, 2);
+            float *x = random_floats((size_t)ch * h * w);
+            const size_t vn = (size_t)(ch - 1) * v_cs + (size_t)(a2 - 1) * vs + 4;
+            float *want = calloc(vn, sizeof *want), *got = calloc(vn, sizeof *got);
+            wv->in_ref(ch, x, (int64_t)h * w, h, w, r0, c0, want, v_cs, vs);
+            wv->in_vec(ch, x, (int64_t)h * w, h, w, r0, c0, got, v_cs, vs);
+            float din = max_diff(got, want, vn);
+            CHECK(din <= 1e-5f, "%s input %dx%d at %d,%d: max diff %g", wv->name, h, w, r0, c0, din);
 
-        const int32_t ho = irand(1, 14), wo = irand(1, 14), ty = irand(0, (ho - 1) / 2), tx = irand(0, (wo - 1) / 2);
-        const er_epilogue ep = random_epilogue();
-        float *m = random_floats(vn), *bias = irand(0, 1) ? random_floats((size_t)ch) : NULL;
-        const size_t yn = (size_t)ch * ho * wo;
-        float *r = irand(0, 1) ? random_floats(yn) : NULL, *y0 = random_floats(yn), *y1 = malloc(yn * sizeof *y1);
-        memcpy(y1, y0, yn * sizeof *y1);
-        er_f32_wino2x2_out__scalar(ch, m, v_cs, vs, bias, r, y0, (int64_t)ho * wo, ho, wo, ty, tx, &ep);
-        er_f32_wino2x2_out__vec128(ch, m, v_cs, vs, bias, r, y1, (int64_t)ho * wo, ho, wo, ty, tx, &ep);
-        float d = max_diff(y1, y0, yn);
-        CHECK(d <= 1e-5f, "winograd output %dx%d tile %d,%d act %d: max diff %g", ho, wo, ty, tx, ep.act, d);
-        free(x), free(want), free(got), free(m), free(bias), free(r), free(y0), free(y1);
+            const int32_t ho = irand(1, 22), wo = irand(1, 22);
+            const int32_t ty = irand(0, (ho - 1) / wv->m), tx = irand(0, (wo - 1) / wv->m);
+            const er_epilogue ep = random_epilogue();
+            float *m = random_floats(vn), *bias = irand(0, 1) ? random_floats((size_t)ch) : NULL;
+            const size_t yn = (size_t)ch * ho * wo;
+            float *r = irand(0, 1) ? random_floats(yn) : NULL, *y0 = random_floats(yn), *y1 = malloc(yn * sizeof *y1);
+            memcpy(y1, y0, yn * sizeof *y1);
+            wv->out_ref(ch, m, v_cs, vs, bias, r, y0, (int64_t)ho * wo, ho, wo, ty, tx, &ep);
+            wv->out_vec(ch, m, v_cs, vs, bias, r, y1, (int64_t)ho * wo, ho, wo, ty, tx, &ep);
+            float d = max_diff(y1, y0, yn);
+            CHECK(d <= 1e-4f, "%s output %dx%d tile %d,%d act %d: max diff %g", wv->name, ho, wo, ty, tx, ep.act, d);
+            free(x), free(want), free(got), free(m), free(bias), free(r), free(y0), free(y1);
+        }
     }
 }
 
 static void winograd_conv_should_match_the_reference_convolution(void)
 {
-    for (int i = 0; i < 200; i++) {
-        er_conv_params p = {.nsp = 2, .n = irand(1, 2), .c_in = irand(1, 19), .c_out = irand(1, 19), .group = 1,
-                            .k = {3, 3}, .stride = {1, 1}, .dilation = {1, 1}};
-        for (int d = 0; d < 2; d++) {
-            p.pad[d] = irand(0, 2);
-            p.x_dims[d] = irand(1, 21);
-            int pad_end = irand(0, 2);
-            if (p.x_dims[d] + p.pad[d] + pad_end < 3) p.x_dims[d] = 3;
-            p.y_dims[d] = p.x_dims[d] + p.pad[d] + pad_end - 2;
+    for (int vi = 0; vi < 2; vi++)
+        for (int i = 0; i < 200; i++) {
+            const struct wino_variant *wv = &wino_variants[vi];
+            er_conv_params p = {.nsp = 2, .n = irand(1, 2), .c_in = irand(1, 19), .c_out = irand(1, 19), .group = 1,
+                                .k = {3, 3}, .stride = {1, 1}, .dilation = {1, 1}};
+            for (int d = 0; d < 2; d++) {
+                p.pad[d] = irand(0, 2);
+                p.x_dims[d] = irand(1, 29);
+                int pad_end = irand(0, 2);
+                if (p.x_dims[d] + p.pad[d] + pad_end < 3) p.x_dims[d] = 3;
+                p.y_dims[d] = p.x_dims[d] + p.pad[d] + pad_end - 2;
+            }
+            er_epilogue ep = random_epilogue();
+            p.act = ep.act, p.alpha = ep.alpha, p.beta = ep.beta;
+            const size_t xn = (size_t)p.n * p.c_in * p.x_dims[0] * p.x_dims[1];
+            const size_t yn = (size_t)p.n * p.c_out * p.y_dims[0] * p.y_dims[1];
+            float *x = random_floats(xn), *w = random_floats((size_t)p.c_out * p.c_in * 9);
+            float *b = irand(0, 1) ? random_floats((size_t)p.c_out) : NULL, *r = irand(0, 1) ? random_floats(yn) : NULL;
+            float *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
+            float *u = malloc((size_t)wv->packed_count(&p) * sizeof *u);
+            float *scratch = malloc((size_t)wv->scratch_count(&p) * sizeof *scratch);
+            er_f32_conv__scalar(&p, x, w, b, r, want);
+            wv->pack(&p, w, u);
+            wv->run(&p, x, u, b, r, got, scratch);
+            float d = max_diff(got, want, yn);
+            CHECK(d <= 1e-4f, "%s conv n %d %d->%d x %dx%d pads %d,%d act %d: max diff %g", wv->name, p.n, p.c_in,
+                  p.c_out, p.x_dims[0], p.x_dims[1], p.pad[0], p.pad[1], p.act, d);
+            free(x), free(w), free(b), free(r), free(want), free(got), free(u), free(scratch);
         }
-        er_epilogue ep = random_epilogue();
-        p.act = ep.act, p.alpha = ep.alpha, p.beta = ep.beta;
-        const size_t xn = (size_t)p.n * p.c_in * p.x_dims[0] * p.x_dims[1];
-        const size_t yn = (size_t)p.n * p.c_out * p.y_dims[0] * p.y_dims[1];
-        float *x = random_floats(xn), *w = random_floats((size_t)p.c_out * p.c_in * 9);
-        float *b = irand(0, 1) ? random_floats((size_t)p.c_out) : NULL, *r = irand(0, 1) ? random_floats(yn) : NULL;
-        float *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
-        float *u = malloc((size_t)er_conv2d_wino2x2_packed_count(&p) * sizeof *u);
-        float *scratch = malloc((size_t)er_conv2d_wino2x2_scratch_count(&p) * sizeof *scratch);
-        er_f32_conv__scalar(&p, x, w, b, r, want);
-        er_f32_conv2d_wino2x2_pack(&p, w, u);
-        er_f32_conv2d_wino2x2__vec128(&p, x, u, b, r, got, scratch);
-        float d = max_diff(got, want, yn);
-        CHECK(d <= 1e-4f, "winograd conv n %d %d->%d x %dx%d pads %d,%d act %d: max diff %g", p.n, p.c_in, p.c_out,
-              p.x_dims[0], p.x_dims[1], p.pad[0], p.pad[1], p.act, d);
-        free(x), free(w), free(b), free(r), free(want), free(got), free(u), free(scratch);
-    }
 }
 
 static void pad_should_match_an_element_by_element_pad_in_every_mode(void)
