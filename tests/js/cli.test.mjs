@@ -102,6 +102,15 @@ describe('edgerun classify', () => {
         assert.equal(cli(['--no-progress', ...files.map((f) => join(IMAGES, f))]).stderr, '');
     });
 
+    test('on a terminal the bar appears by itself from four files on', (t) => {
+        // script(1) gives the command a pseudo-terminal; its output is the terminal's.
+        if (spawnSync('script', ['--version']).error) return t.skip('script (util-linux) not found');
+        const onTty = (n) => spawnSync('script', ['-qec', [process.execPath, CLI, 'classify', ...files.slice(0, n).map((f) => join(IMAGES, f))]
+            .map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 120000 }).stdout;
+        assert.match(onTty(4), /\[#{30}\] 4\/4 images/);
+        assert.doesNotMatch(onTty(3), /images/);
+    });
+
     test('a missing file, a non-image and a directory: one line each, the rest classified, exit 1', () => {
         writeFileSync(join(tmp, 'notes.txt'), 'this is not an image\n');
         const r = cli([join(tmp, 'missing.jpg'), join(tmp, 'notes.txt'), join(IMAGES, 'cat/0000.jpg'), tmp]);
