@@ -274,9 +274,9 @@ function summarize(c) {
     const operators = {};
     for (const m of c.matchAll(/^ {4}\/\* ([A-Za-z]+) "/gm)) operators[m[1]] = (operators[m[1]] || 0) + 1;
     let parameters = 0, macs = 0;
-    for (const m of c.matchAll(/^\/\* \S+ [a-z0-9]+\[([\d,]*)\] \*\/\nstatic const /gm))
-        parameters += m[1].split(',').reduce((a, b) => a * b, 1);
-    const prod = (s) => (s ? s.split(',').map(Number).reduce((a, b) => a * b, 1) : 1);
+    const prod = (s) => (s ? s.split(',').map(Number).reduce((a, b) => a * b, 1) : 1); // '' is a scalar
+    // (A tensor's name may hold spaces: the dtype and dims are the comment's last word.)
+    for (const m of c.matchAll(/^\/\* .* [a-z0-9]+\[([\d,]*)\] \*\/\nstatic const /gm)) parameters += prod(m[1]);
     const field = (p, f) => (p.match(new RegExp(`\\.${f} = (\\{[^}]*\\}|-?\\d+)`)) || [])[1];
     const list = (p, f, nsp) => ((field(p, f) || '{}').replace(/[{}\s]/g, '').split(',').slice(0, nsp).join(','));
     for (const m of c.matchAll(/static const er_(conv|convt|gemm)_params p = \{([^;]*)\};/g)) {

@@ -241,6 +241,23 @@ import modelUrl from 'edgerun/models/resnet20-cifar10.wasm?url';`, 'modelUrl'));
         }
     });
 
+    test('the same Vite app in `vite dev`, with edgerun excluded from dependency pre-bundling as the README says', async () => {
+        // Pre-bundling would move the shim into Vite's cache, away from its worker file.
+        const { createServer: viteServer } = await import('vite');
+        const root = join(app, 'vite-app');
+        const port = await freePort();
+        const server = await viteServer({ root, configFile: false, logLevel: 'error', optimizeDeps: { exclude: ['edgerun'] },
+            server: { port, strictPort: true, host: '127.0.0.1' } });
+        await server.listen();
+        try {
+            const { result, workers } = await resultOf(`http://127.0.0.1:${port}/`);
+            assert.deepEqual(result, { thread: EXPECTED, worker: EXPECTED });
+            assert.ok(workers.every((w) => /\/node_modules\/edgerun\/web\/edgerun-worker\.js/.test(w)), workers.join(' '));
+        } finally {
+            await server.close();
+        }
+    });
+
     test('a webpack 5 app: built, served, classified in chromium', async () => {
         const { default: webpack } = await import('webpack');
         const root = join(app, 'webpack-app');
