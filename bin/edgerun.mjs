@@ -25,7 +25,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import os from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -346,7 +346,7 @@ async function step(n, total, what, work) {
 
 function cacheDir() {
     if (process.env.EDGERUN_CACHE) return resolve(process.env.EDGERUN_CACHE);
-    const base = process.env.XDG_CACHE_HOME || (process.platform == 'win32' && process.env.LOCALAPPDATA) || join(homedir(), '.cache');
+    const base = process.env.XDG_CACHE_HOME || (process.platform == 'win32' && process.env.LOCALAPPDATA) || join(os.homedir(), '.cache');
     return join(base, 'edgerun');
 }
 
@@ -397,7 +397,7 @@ async function nativeCompiler(flags) {
             bar.tick();
         }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(4, availableParallelism() - 1)) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(4, (os.availableParallelism ? os.availableParallelism() : os.cpus().length) - 1)) }, worker));
     bar.end();
     let link = null;
     if (!fails.length) {
