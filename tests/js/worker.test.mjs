@@ -172,6 +172,29 @@ describe('worker mode: loading and lifetime', () => {
         assert.equal(bytes.length, readFileSync(CLASSIFIER).length, 'the caller\'s bytes are not detached');
     });
 
+    test('inputs are transferred to the worker, not copied again: the posted buffers are detached', async () => {
+        const { Worker } = await import('node:worker_threads');
+        const post = Worker.prototype.postMessage, sent = [];
+        Worker.prototype.postMessage = function (message, transfer) {
+            const r = post.call(this, message, transfer);
+            sent.push({ op: message.op, transfer: (transfer || []).map((b) => b.byteLength) });
+            return r;
+        };
+        try {
+            const m = await esm.load(RESNET20, { worker: true });
+            const x = new Float32Array(3072).fill(0.5);
+            await m.runTensors({ input: { data: x } });
+            await m.run({ input: jpeg });
+            await m.run({ type: 'tensor', input: x });
+            m.dispose();
+            assert.equal(x.byteLength, 3072 * 4, 'the caller\'s array is not the one transferred');
+        } finally {
+            Worker.prototype.postMessage = post;
+        }
+        // After postMessage the transferred buffers are detached (byteLength 0) on this side.
+        assert.deepEqual(sent, [{ op: 'load', transfer: [] }, { op: 'tensors', transfer: [0] }, { op: 'run', transfer: [0] }, { op: 'run', transfer: [] }]);
+    });
+
     test('a model with two inputs and two outputs', async () => {
         const a = await esm.load(MULTI);
         const b = await esm.load(MULTI, { worker: true });
