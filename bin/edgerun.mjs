@@ -467,15 +467,20 @@ async function compile(args) {
     if (probe.status === null)
         throw new CliError(`emcc not found: install Emscripten (Debian/Ubuntu: apt-get install emscripten; elsewhere see ` +
             `https://emscripten.org/docs/getting_started/downloads.html) or set EMCC; the model's C is in ${c}`);
+    // The runtime's archives are wasm objects of one emcc version; another usually links them.
+    const version = (probe.stdout.match(/\) (\d+\.\d+\.\d+)/) || [])[1];
+    const versionNote = version && flags.emcc && version != flags.emcc
+        ? ` (the package's runtime was built with emcc ${flags.emcc}, this is ${version})` : '';
     const h = readFileSync(c.replace(/\.c$/, '.h'), 'utf8');
     const link = await step(3, 3, `emcc -> ${name}.wasm`, () => run(emcc, [...flags.cflags_wasm,
         `-I${join(PKG, 'src/kernels')}`, `-I${join(PKG, 'src/runtime')}`, ...flags.module_ldflags,
         `-sINITIAL_MEMORY=${initialMemory(h)}`, c, ...flags.libs.map((l) => join(WASM_LIB, l)), '-o', wasm], emccEnv()));
-    if (link.status !== 0) throw new CliError(`emcc failed: ${oneLine(link.stderr.split('\n').find((l) => /error/i.test(l)) || link.stderr)}`);
+    if (link.status !== 0)
+        throw new CliError(`emcc failed: ${oneLine(link.stderr.split('\n').find((l) => /error/i.test(l)) || link.stderr)}${versionNote}`);
 
     const s = summaryFile(c, wasm);
     writeFileSync(json, JSON.stringify(s, null, 2) + '\n');
-    out(`${wasm} (${bytes(s.wasm_bytes)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    out(`${wasm} (${bytes(s.wasm_bytes)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s${versionNote}`);
     out(`  operators   ${opsLine(s.operators)}${s.kernel_calls ? ` (${s.kernel_calls} kernel calls per run)` : ''}`);
     out(`  parameters  ${count(s.parameters)} (${bytes(s.weight_bytes)} of weights)`);
     out(`  MACs        ${count(s.macs)} per run`);

@@ -33,15 +33,17 @@ $(PKG_LIB)/%.a: $(BUILD)/wasm/%.a
 	@mkdir -p $(@D)
 	cp $< $@
 define PKG_BUILD_JSON
-const [w, l, n] = process.argv.slice(1).map((s) => s.split(/\s+/).filter((f) => f && !/^(-I|-Werror$$|-g$$)/.test(f)));
-console.log(JSON.stringify({ cflags_wasm: w, module_ldflags: l, native: n,
+const [w, l, n] = process.argv.slice(1, 4).map((s) => s.split(/\s+/).filter((f) => f && !/^(-I|-Werror$$|-g$$)/.test(f)));
+const emcc = (process.argv[4].match(/\) (\d+\.\d+\.\d+)/) || [])[1] || null;
+console.log(JSON.stringify({ emcc, cflags_wasm: w, module_ldflags: l, native: n,
     libs: ['libedgerun-runtime.a', 'libedgerun-kernels.a'] }, null, 2));
 endef
 export PKG_BUILD_JSON
-# -I flags are the repository's paths (the CLI adds the package's); -Werror and
+# (and the emcc version that built the archives, which `edgerun compile` compares
+# with the user's). -I flags are the repository's paths (the CLI adds the package's); -Werror and
 # -g are for the project's own builds, not for users' compilers.
-$(PKG_LIB)/build.json: Makefile src/runtime/runtime.mk src/compiler/compiler.mk js/js.mk
+$(PKG_LIB)/build.json: Makefile src/runtime/runtime.mk src/compiler/compiler.mk js/js.mk $(WASM_LIBS)
 	@mkdir -p $(@D)
-	@node -e "$$PKG_BUILD_JSON" -- '$(CFLAGS_WASM)' '$(MODULE_LDFLAGS)' '$(CFLAGS_COMPILER)' > $@
+	@node -e "$$PKG_BUILD_JSON" -- '$(CFLAGS_WASM)' '$(MODULE_LDFLAGS)' '$(CFLAGS_COMPILER)' "$$($(EMCC) --version | head -n 1)" > $@
 $(WEB)/models/%-cifar10.json: $(BUILD)/models/%-cifar10.c $(WEB)/models/%-cifar10.wasm bin/edgerun.mjs
 	node bin/edgerun.mjs summary $< $(WEB)/models/$*-cifar10.wasm > $@

@@ -266,6 +266,15 @@ describe('edgerun compile', () => {
         fails(noCc, 1, /no C compiler ".*no-cc" to build the native compiler: install one \(Debian\/Ubuntu: apt-get install gcc;.*\) or set CC$/);
     });
 
+    test('an emcc that fails gives its error in one line, and names the version mismatch', () => {
+        const emcc = join(tmp, 'other-emcc');
+        writeFileSync(emcc, '#!/bin/sh\nif [ "$1" = --version ]; then echo "emcc (Emscripten gcc/clang-like replacement + linker emulating GNU ld) 9.9.9 ()"; exit 0; fi\n' +
+            'echo "wasm-ld: warning: a note" >&2\necho "wasm-ld: error: cannot link this" >&2\nexit 1\n', { mode: 0o755 });
+        const built = JSON.parse(readFileSync(join(ROOT, 'lib/wasm32-emscripten/build.json'), 'utf8')).emcc;
+        fails(cli(['compile', onnx, '-o', join(tmp, 'o8')], { EDGERUN_CACHE: cache(), EMCC: emcc }), 1,
+            new RegExp(`emcc failed: wasm-ld: error: cannot link this \\(the package's runtime was built with emcc ${built.replace(/\./g, '\\.')}, this is 9\\.9\\.9\\)$`));
+    });
+
     test('a C compiler that fails gives one line and the log\'s path', () => {
         const cc = join(tmp, 'bad-cc');
         writeFileSync(cc, '#!/bin/sh\n[ "$1" = --version ] && exit 0\necho "fake.c:1:1: error: this compiler always fails" >&2\nexit 1\n', { mode: 0o755 });
