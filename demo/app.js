@@ -1,7 +1,10 @@
 // app.js - the edgerun demo page.
 //
 // Uses the shim the way any site would: the global `edgerun` from
-// edgerun.min.js, edgerun.load(url) and model.run(request). Every image is
+// edgerun.min.js, edgerun.load(url, {worker: true}) and model.run(request).
+// The models run in a Web Worker (edgerun-worker.js, next to edgerun.min.js),
+// so the page, the chart and the camera preview stay smooth while the model
+// computes. Every image is
 // read and classified inside this page; the only network requests are GETs
 // of the site's own files (models.json, the .wasm modules, the gallery).
 //
@@ -139,7 +142,7 @@
       const entry = entryOf(name);
       const t0 = performance.now();
       showStatus(`Loading ${prettyName(name)} (${formatBytes(entry.bytes)})…`);
-      p = edgerun.load(entry.file).then((model) => {
+      p = edgerun.load(entry.file, { worker: true }).then((model) => {
         entry.loadMs = performance.now() - t0;
         showStatus(state.camera ? CAMERA_ON : READY);
         return model;

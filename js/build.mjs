@@ -1,8 +1,9 @@
 // Build the shim from its one source:
 //   node js/build.mjs [OUTDIR]   (default web)
 // writes OUTDIR/edgerun.mjs (ESM), OUTDIR/edgerun.js (UMD: script tag, CommonJS,
-// AMD) and OUTDIR/edgerun.min.js (the UMD minified), prints the sizes and
-// fails when the minified file is over the budget.
+// AMD), OUTDIR/edgerun.min.js (the UMD minified) and OUTDIR/edgerun-worker.js
+// (the shim's core plus js/edgerun-worker.js, minified: the script worker mode
+// starts), prints the sizes and fails when edgerun.min.js is over the budget.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -29,27 +30,42 @@ const umd = `${banner}(function (root, factory) {
     else root.edgerun = factory();
 })(typeof globalThis != 'undefined' ? globalThis : this, function () {
 'use strict';
-${core}edgerun.default = edgerun;
+${core}
+// The default worker is the one next to this file: node's __filename, or the
+// script tag's src (read now: document.currentScript is set only while the
+// script first runs); in a worker that imported this script, next to that worker.
+here = isNode && typeof __filename == 'string' ? __filename
+    : typeof document == 'object' && document.currentScript ? document.currentScript.src : '';
+defaultWorker = function () {
+    return new Worker(new URL(WORKER, here || location));
+};
+edgerun.default = edgerun;
 return edgerun;
 });
 `;
 
-const min = await minify(umd, {
+const TERSER = {
     ecma: 2020,
     compress: { passes: 2 },
     mangle: true,
-    // Keep the banner and the comments that tell bundlers to leave node's fs alone.
+    // Keep the banner and the comments that tell bundlers to leave node's modules alone.
     format: { comments: /^!|webpackIgnore|@vite-ignore/ },
-});
+};
+const min = await minify(umd, TERSER);
+// The worker: a classic script in its own scope (nothing leaks into the worker's globals).
+const workerSrc = readFileSync(join(here, 'edgerun-worker.js'), 'utf8');
+const worker = await minify(`${banner}(function () {\n'use strict';\n${core}\n${workerSrc}\n})();\n`, TERSER);
 
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'edgerun.mjs'), banner + src);
 writeFileSync(join(out, 'edgerun.js'), umd);
 writeFileSync(join(out, 'edgerun.min.js'), min.code + '\n');
+writeFileSync(join(out, 'edgerun-worker.js'), worker.code + '\n');
 
 const size = Buffer.byteLength(min.code + '\n');
 const gz = gzipSync(min.code + '\n', { level: 9 }).length;
-console.log(`edgerun: ${out}/edgerun.min.js ${size} bytes (gzip ${gz}), budget ${BUDGET}`);
+console.log(`edgerun: ${out}/edgerun.min.js ${size} bytes (gzip ${gz}), budget ${BUDGET}; ` +
+    `${out}/edgerun-worker.js ${Buffer.byteLength(worker.code) + 1} bytes`);
 if (size > BUDGET) {
     console.error(`edgerun: ${out}/edgerun.min.js is ${size - BUDGET} bytes over the ${BUDGET}-byte budget`);
     process.exit(1);

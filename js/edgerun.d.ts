@@ -1,4 +1,5 @@
-// Types of the edgerun shim (web/edgerun.js, web/edgerun.mjs, web/edgerun.min.js).
+// Types of the edgerun shim (web/edgerun.js, web/edgerun.mjs, web/edgerun.min.js),
+// worker mode included (web/edgerun-worker.js runs the same API in a Worker).
 // The JSON protocol itself is specified in src/runtime/edgerun.h.
 
 export as namespace edgerun;
@@ -19,6 +20,12 @@ export type Source = string | URL | ArrayBuffer | ArrayBufferView | Blob | WebAs
 export interface LoadOptions {
     /** Largest image, in pixels, that run() will decode (the module's default is 50,000,000). */
     maxPixels?: number;
+    /**
+     * Run the module in a dedicated Worker (worker_threads in node), with the same API, results and
+     * error codes. true starts edgerun-worker.js from next to the shim; a string or URL names another
+     * copy of it (relative to the page; in node a path or file: URL). Default false: the calling thread.
+     */
+    worker?: boolean | string | URL;
 }
 
 export interface TensorInfo {
@@ -120,11 +127,12 @@ export interface TensorInput {
 
 export interface Model {
     readonly info: ModelInfo;
-    /** Current size of the module's memory, in bytes (0 once disposed). */
+    /** Current size of the module's memory, in bytes (0 once disposed); in worker mode, as of the last answer. */
     readonly memoryBytes: number;
     /** Run one request of edgerun.h (a JSON string, or an object written as JSON). Calls are queued. */
     run(request: string | ImageRequest | TensorRequest | object): Promise<Result>;
-    /** Run the model on named tensors (as in the ONNX graph); resolves to copies of every output. */
+    /** Run the model on named tensors (as in the ONNX graph); resolves to copies of every output.
+        The inputs are copied when called (in worker mode the copies are transferred; yours stay usable). */
     runTensors(inputs: { [name: string]: TensorInput }): Promise<{ [name: string]: Tensor }>;
     /** Calls already made finish; later ones reject with E_DISPOSED; then the instance is dropped. */
     dispose(): void;

@@ -22,6 +22,18 @@
      edgerun.options({model: 'models/resnet20-cifar10.wasm'});
      const r = await edgerun.run(json);
 
+   WORKER MODE
+     const model = await edgerun.load(url, {worker: true});
+     The module runs in a dedicated Worker (worker_threads in node) started
+     from edgerun-worker.js, a file shipped next to this one (no blob: URL:
+     it runs under script-src 'self' and in extensions). The same API, the
+     same info, results and error codes; run() and runTensors() are checked
+     here, their inputs copied once and the copies transferred (the caller's
+     arrays stay usable), outputs transferred back. {worker: 'url'} names
+     another copy of edgerun-worker.js (relative to the page; in node a path).
+     A worker that dies rejects its calls with E_MODULE and disposes the model.
+     In node the worker keeps the process alive only while a call waits.
+
    SOURCES load() accepts
      a URL (fetched; in node only http(s):, data: and blob: URLs are fetched,
      anything else is a file path or file: URL), an ArrayBuffer, any typed
@@ -36,19 +48,21 @@
        itself and uses E_FIELD and E_SHAPE the same way;
      - E_LOAD: the source cannot be read, is not wasm, or is not an edgerun module;
      - E_DISPOSED: the model was disposed;
-     - E_MODULE: the module trapped or broke its protocol. Its memory can no
-       longer be trusted, so the model is disposed.
+     - E_MODULE: the module trapped or broke its protocol, or its worker
+       died. Its memory can no longer be trusted, so the model is disposed.
      After any other error the model stays usable.
 
    LIMITS
      One run at a time per model (one arena per module): calls are queued and
-     run in order. Runs are synchronous wasm on the calling thread; to keep a
-     page responsive, use the shim from a Worker. No threads, no
-     SharedArrayBuffer, no eval, no workers made from strings: it runs under a CSP of
-     script-src 'self' 'wasm-unsafe-eval' and in extension service workers.
+     run in order. Without {worker: true}, runs are synchronous wasm on the
+     calling thread. No threads, no SharedArrayBuffer, no eval, no workers
+     made from strings: it runs under a CSP of script-src 'self'
+     'wasm-unsafe-eval' (plus worker-src 'self' for worker mode) and in
+     extension service workers.
 
    This file is the source of web/edgerun.js (UMD), web/edgerun.mjs (ESM) and
-   web/edgerun.min.js; js/build.mjs makes them. Keep it free of static imports
+   web/edgerun.min.js, and with js/edgerun-worker.js of web/edgerun-worker.js;
+   js/build.mjs makes them. Keep it free of static imports
    and of syntax newer than ES2020 so that every bundler parses it.
 */
 
@@ -69,6 +83,8 @@ const isNode = typeof process == 'object' && !!(process && process.versions && p
 const tag = (x) => Object.prototype.toString.call(x).slice(8, -1);
 const list = (a) => '[' + Array.from(a).join(',') + ']';
 const now = () => (typeof performance == 'object' ? performance.now() : Date.now());
+const u8 = (v) => (ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v));
+const binary = (v) => tag(v) == 'ArrayBuffer' || ArrayBuffer.isView(v);
 
 function fail(code, message, cause) {
     const e = new Error(message, cause ? { cause } : undefined);
@@ -85,11 +101,11 @@ function freeze(o) {
 // browser build: the specifier is computed (so that neither bundlers nor terser
 // turn it into a literal) and the comments tell webpack and vite to leave this
 // import() alone. Only ever reached under node.
-const NODE_FS = ['node:fs', 'promises'].join('/');
-function nodeFs() {
+const NODE = ['node', ''].join(':');
+function nodeModule(name) {
     const get = process.getBuiltinModule;
-    return get ? Promise.resolve(get('node:fs').promises)
-        : import(/* webpackIgnore: true */ /* @vite-ignore */ NODE_FS);
+    return get ? Promise.resolve(get(NODE + name))
+        : import(/* webpackIgnore: true */ /* @vite-ignore */ NODE + name);
 }
 
 // Compile the source. Returns [WebAssembly.Module, byte length or null].
@@ -97,7 +113,7 @@ async function compile(src) {
     if (typeof src == 'string' || tag(src) == 'URL') {
         src = String(src);
         if (isNode && !/^(https?|data|blob):/i.test(src))
-            src = await (await nodeFs()).readFile(/^file:/i.test(src) ? new URL(src) : src);
+            src = await (await nodeModule('fs')).promises.readFile(/^file:/i.test(src) ? new URL(src) : src);
         else src = await fetch(src);
     }
     const t = tag(src);
@@ -110,17 +126,19 @@ async function compile(src) {
             return [await WebAssembly.compileStreaming(src), len && !h.get('content-encoding') ? +len : null];
     }
     if (src && typeof src.arrayBuffer == 'function') src = await src.arrayBuffer();
-    if (tag(src) == 'ArrayBuffer') src = new Uint8Array(src);
-    else if (ArrayBuffer.isView(src)) src = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    if (binary(src)) src = u8(src);
     else throw fail('E_LOAD', `cannot load a ${t}: pass a URL or path, bytes, a File, a WebAssembly.Module or a Response`);
     return [await WebAssembly.compile(src), src.byteLength];
 }
 
 async function load(source, options) {
-    const max = (options || {}).maxPixels;
+    const o = options || {}, max = o.maxPixels, w = o.worker;
     if (max !== undefined && !(Number.isInteger(max) && max > 0 && max < 2 ** 32))
         throw fail('E_FIELD', `edgerun.load: options.maxPixels must be an integer from 1 to 4294967295, got ${max}`);
+    if (!(w === undefined || typeof w == 'boolean' || typeof w == 'string' || tag(w) == 'URL'))
+        throw fail('E_FIELD', `edgerun.load: options.worker must be a boolean or the worker's URL, got ${tag(w)}`);
     const what = typeof source == 'string' || tag(source) == 'URL' ? String(source) : tag(source);
+    if (w) return inWorker(source, max, w === true ? null : String(w), what);
     let module, size;
     try {
         [module, size] = await compile(source);
@@ -209,10 +227,7 @@ function requestText(input) {
     if (!input || typeof input != 'object')
         throw fail('E_FIELD', `model.run: the request must be a JSON string or an object, got ${input === null ? 'null' : typeof input}`);
     const v = input.input;
-    if (tag(v) == 'ArrayBuffer' || ArrayBuffer.isView(v)) {
-        const bytes = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
-        input = Object.assign({}, input, { input: input.type == 'tensor' ? Array.from(v, Number) : base64(bytes) });
-    }
+    if (binary(v)) input = Object.assign({}, input, { input: input.type == 'tensor' ? Array.from(v, Number) : base64(u8(v)) });
     try {
         return JSON.stringify(input);
     } catch (e) {
@@ -242,7 +257,17 @@ function tensor(io, t) {
     if (d.length != count)
         throw fail('E_SHAPE', `${name}: ${d.length} values, but dims ${list(io.dims)} hold ${count}`);
     // A copy: the caller may reuse its array while this call waits in the queue.
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice();
+    return u8(d).slice();
+}
+
+// The inputs of runTensors in the model's order, each checked and copied.
+function tensorInputs(info, inputs) {
+    if (!inputs || typeof inputs != 'object') throw fail('E_FIELD', 'model.runTensors: pass an object {name: {data, dims}}');
+    const names = info.inputs.map((io) => io.name);
+    const extra = Object.keys(inputs).filter((k) => !names.includes(k));
+    if (extra.length)
+        throw fail('E_FIELD', `model.runTensors: unknown input "${extra[0]}"; the model's inputs are ${names.join(', ')}`);
+    return info.inputs.map((io) => tensor(io, inputs[io.name]));
 }
 
 function model(ex, view, info) {
@@ -301,14 +326,7 @@ function model(ex, view, info) {
             });
         },
         runTensors(inputs) {
-            return call(() => {
-                if (!inputs || typeof inputs != 'object') throw fail('E_FIELD', 'model.runTensors: pass an object {name: {data, dims}}');
-                const names = info.inputs.map((io) => io.name);
-                const extra = Object.keys(inputs).filter((k) => !names.includes(k));
-                if (extra.length)
-                    throw fail('E_FIELD', `model.runTensors: unknown input "${extra[0]}"; the model's inputs are ${names.join(', ')}`);
-                return info.inputs.map((io) => tensor(io, inputs[io.name]));
-            }, (data) => {
+            return call(() => tensorInputs(info, inputs), (data) => {
                 data.forEach((d, i) => region(ex.er_io_data(0, i), d.length, `input ${i}`).set(d));
                 response(view, ex.er_run_tensors());
                 const out = {};
@@ -330,9 +348,110 @@ function model(ex, view, info) {
     };
 }
 
+// ---- worker mode ----------------------------------------------------------------
+// load(src, {worker}) runs the module in a dedicated Worker (worker_threads in
+// node) started from edgerun-worker.js, a real file next to this one: no blob:
+// URL, so script-src 'self' allows it and extensions can ship it. The worker
+// runs this same shim (js/edgerun-worker.js). This side checks the arguments,
+// copies the inputs once (the caller keeps its arrays) and transfers the
+// copies; outputs are transferred back. Messages: {id, op, arg} -> {id, ok |
+// error: {code, message}, memory}.
+const WORKER = 'edgerun-worker.js';
+// Where this file was loaded from, and a function that starts the default
+// worker; each build sets them below the @exports marker (the ESM in the
+// `new Worker(new URL(..., import.meta.url))` form bundlers recognise).
+let here = '', defaultWorker = null;
+
+async function inWorker(source, maxPixels, url, what) {
+    const pending = new Map();
+    let seq = 0, memory = 0, closed = null, info = null, send, stop, idle = () => {};
+    const settle = (d) => {
+        const p = pending.get(d.id);
+        pending.delete(d.id);
+        memory = d.memory;
+        d.error ? p[1](fail(d.error.code, d.error.message)) : p[0](d.ok);
+        if (!pending.size) closed ? stop() : idle();
+    };
+    // A worker that dies fails every call waiting for it, and the model with it.
+    const die = (why) => {
+        why = `the worker failed: ${why}`;
+        closed = closed || why;
+        for (const p of pending.values()) p[1](info ? fail('E_MODULE', why) : fail('E_LOAD', `edgerun.load: ${what}: ${why}`));
+        pending.clear();
+        stop();
+    };
+    // As in model(): arguments are checked at call time; prepare gives [arg, transfer list].
+    const call = (op, prepare) => {
+        if (closed) return Promise.reject(fail('E_DISPOSED', closed));
+        return new Promise((ok, no) => {
+            const [arg, transfer] = prepare();
+            send({ id: ++seq, op, arg }, transfer); // the answer comes in a later task
+            pending.set(seq, [ok, no]);
+        });
+    };
+    try {
+        if (typeof Worker == 'function') {
+            const w = url ? new Worker(url) : defaultWorker();
+            w.onmessage = (e) => settle(e.data);
+            w.onerror = (e) => (e.preventDefault(), die(e.message || `cannot start ${url || WORKER}`));
+            send = (m, t) => w.postMessage(m, t);
+            stop = () => w.terminate();
+        } else if (isNode) {
+            // A path as node takes it (absolute, or ./ from the working directory) or a file: URL.
+            const at = url ? (/^file:/i.test(url) ? new URL(url) : url)
+                : /^file:/.test(here) ? new URL(WORKER, here) : here.replace(/[^/\\]*$/, WORKER);
+            const w = new (await nodeModule('worker_threads')).Worker(at);
+            w.on('message', settle).on('error', (e) => die(e.message)).on('exit', (c) => die(`exit status ${c}`));
+            // The worker keeps node running only while a call waits for it.
+            send = (m, t) => (w.ref(), w.postMessage(m, t));
+            stop = () => w.terminate();
+            idle = () => w.unref();
+        } else throw Error('no Worker here');
+        // A URL is resolved here, where the page's base URL is known; bytes
+        // and a Response are read here and handed over.
+        let src = source;
+        if (typeof src == 'string' || tag(src) == 'URL')
+            src = isNode ? String(src) : String(new URL(src, typeof document == 'object' ? document.baseURI : location.href));
+        else if (binary(src)) src = u8(src).slice();
+        else if (src && src.headers && src.arrayBuffer) src = await src.arrayBuffer();
+        info = freeze(await call('load', () => [[src, { maxPixels }], binary(src) ? [src.buffer || src] : []]));
+    } catch (e) {
+        if (stop) stop();
+        throw e.code ? e : fail('E_LOAD', `edgerun.load: ${what}: ${e.message}`, e);
+    }
+    return {
+        info,
+        get memoryBytes() {
+            return closed ? 0 : memory;
+        },
+        run(input) {
+            return call('run', () => {
+                // Image bytes travel as a transferred copy (encoded to base64 in
+                // the worker), everything else as the request's JSON.
+                const v = input && typeof input == 'object' && input.type != 'tensor' ? input.input : 0;
+                if (!binary(v)) return [[requestText(input)]];
+                const copy = u8(v).slice();
+                return [[requestText(Object.assign({}, input, { input: 0 })), copy], [copy.buffer]];
+            });
+        },
+        runTensors(inputs) {
+            return call('tensors', () => {
+                const data = tensorInputs(info, inputs);
+                return [data, data.map((d) => d.buffer)];
+            });
+        },
+        dispose() {
+            if (!closed) {
+                closed = 'the model was disposed';
+                if (!pending.size) stop();
+            }
+        },
+    };
+}
+
 // The one-liner of the first edgerun demo: options({model}) then run(json).
 const settings = {};
-let current = null; // {model, maxPixels, loading: Promise<Model>}
+let current = null; // {model, maxPixels, worker, loading: Promise<Model>}
 
 function options(o) {
     if (o !== undefined) {
@@ -343,12 +462,12 @@ function options(o) {
 }
 
 function run(input) {
-    const { model, maxPixels } = settings;
+    const { model, maxPixels, worker } = settings;
     if (!model) return Promise.reject(fail('E_FIELD', 'edgerun.run: no model: call edgerun.options({model: url}) first'));
-    if (!current || current.model !== model || current.maxPixels !== maxPixels) {
+    if (!current || current.model !== model || current.maxPixels !== maxPixels || current.worker !== worker) {
         // The previous model finishes what it was asked, then goes away.
         if (current) current.loading.then((m) => m.dispose(), () => {});
-        const c = (current = { model, maxPixels, loading: load(model, { maxPixels }) });
+        const c = (current = { model, maxPixels, worker, loading: load(model, { maxPixels, worker }) });
         c.loading.catch(() => current === c && (current = null)); // a failed load is retried next time
     }
     return current.loading.then((m) => m.run(input));
@@ -357,5 +476,7 @@ function run(input) {
 const edgerun = { load, run, options };
 
 /* @exports: js/build.mjs replaces everything below for the UMD build. */
+here = import.meta.url;
+defaultWorker = () => new Worker(new URL('./edgerun-worker.js', import.meta.url));
 export { load, run, options };
 export default edgerun;

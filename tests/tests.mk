@@ -68,6 +68,8 @@ test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODE
 # end says which passed. Node's runner covers tests/js and tests/browser in
 # one invocation and prints its own summary.
 TEST_BUILD := all build/native-san/edgerun-compile $(HARNESS_OBJS) test-models fixtures runtime-test-tools demo-site
+# js-ecosystem: what the npm package ships (the package, CLI and worker tests read it).
+TEST_BUILD += package-files
 NODE_TESTS := tests/js/ tests/browser/
 
 test-build: deps-test
