@@ -8,7 +8,7 @@
 
    It answers the messages of inWorker() in js/edgerun.js, one at a time in
    the order they come (the model's own queue keeps runs in order):
-     {id, op: 'load', arg: [source, {maxPixels}]}      -> ok: model.info
+     {id, op: 'load', arg: [source, {maxPixels, relaxed}]} -> ok: model.info
      {id, op: 'run', arg: [requestText, bytes?]}       -> ok: the Result
      {id, op: 'tensors', arg: [Uint8Array per input]}  -> ok: the outputs, transferred
    each as {id, ok, memory} or {id, error: {code, message}, memory}.

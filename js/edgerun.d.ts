@@ -26,6 +26,12 @@ export interface LoadOptions {
      * copy of it (relative to the page; in node a path or file: URL). Default false: the calling thread.
      */
     worker?: boolean | string | URL;
+    /**
+     * A URL or path ending in .wasm loads its relaxed-SIMD twin NAME.relaxed.wasm (fused multiply-add)
+     * where the engine supports relaxed SIMD, and the plain module if the twin cannot be had. false
+     * always loads the plain module. Default true.
+     */
+    relaxed?: boolean;
 }
 
 export interface TensorInfo {

@@ -85,12 +85,15 @@ const list = (a) => '[' + Array.from(a).join(',') + ']';
 const now = () => (typeof performance == 'object' ? performance.now() : Date.now());
 const u8 = (v) => (ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v));
 const binary = (v) => tag(v) == 'ArrayBuffer' || ArrayBuffer.isView(v);
+const isUrl = (v) => typeof v == 'string' || tag(v) == 'URL'; // a URL or a path
 
 function fail(code, message, cause) {
     const e = new Error(message, cause ? { cause } : undefined);
     e.code = code;
     return e;
 }
+
+const loadError = (what, why, cause) => fail('E_LOAD', `edgerun.load: ${what}: ${why}`, cause);
 
 function freeze(o) {
     for (const v of Object.values(o)) if (v && typeof v == 'object') freeze(v);
@@ -108,10 +111,22 @@ function nodeModule(name) {
         : import(/* webpackIgnore: true */ /* @vite-ignore */ NODE + name);
 }
 
+// Every NAME.wasm has a twin NAME.relaxed.wasm built with relaxed SIMD
+// (fused multiply-add). Where the engine validates this 37-byte module of one
+// f32x4.relaxed_madd, a URL or path ending in .wasm loads the twin, and the
+// plain module only if the twin cannot be had; elsewhere only the plain one
+// is fetched. options.relaxed = false always loads the plain one.
+const RELAXED = Uint8Array.from(atob('AGFzbQEAAAABCAFgA3t7ewF7AwIBAAoNAQsAIAAgASAC/YUCCw'), (c) => c.charCodeAt(0));
+
 // Compile the source. Returns [WebAssembly.Module, byte length or null].
-async function compile(src) {
-    if (typeof src == 'string' || tag(src) == 'URL') {
+async function compile(src, relaxed) {
+    if (isUrl(src)) {
         src = String(src);
+        const twin = src.replace(/(?<!\.relaxed)\.wasm$/i, '.relaxed.wasm');
+        if (relaxed !== false && twin != src && WebAssembly.validate(RELAXED))
+            try {
+                return await compile(twin, false);
+            } catch {} // no twin there: the plain module
         if (isNode && !/^(https?|data|blob):/i.test(src))
             src = await (await nodeModule('fs')).promises.readFile(/^file:/i.test(src) ? new URL(src) : src);
         else src = await fetch(src);
@@ -127,26 +142,19 @@ async function compile(src) {
     }
     if (src && typeof src.arrayBuffer == 'function') src = await src.arrayBuffer();
     if (binary(src)) src = u8(src);
-    else throw fail('E_LOAD', `cannot load a ${t}: pass a URL or path, bytes, a File, a WebAssembly.Module or a Response`);
+    else throw fail('E_LOAD', `cannot load a ${t}: pass a URL, path, bytes, File, WebAssembly.Module or Response`);
     return [await WebAssembly.compile(src), src.byteLength];
 }
 
 async function load(source, options) {
     const o = options || {}, max = o.maxPixels, w = o.worker;
     if (max !== undefined && !(Number.isInteger(max) && max > 0 && max < 2 ** 32))
-        throw fail('E_FIELD', `edgerun.load: options.maxPixels must be an integer from 1 to 4294967295, got ${max}`);
-    if (!(w === undefined || typeof w == 'boolean' || typeof w == 'string' || tag(w) == 'URL'))
+        throw fail('E_FIELD', `edgerun.load: options.maxPixels must be an integer in [1, 2^32), got ${max}`);
+    if (!(w === undefined || typeof w == 'boolean' || isUrl(w)))
         throw fail('E_FIELD', `edgerun.load: options.worker must be a boolean or the worker's URL, got ${tag(w)}`);
-    const what = typeof source == 'string' || tag(source) == 'URL' ? String(source) : tag(source);
-    if (w) return inWorker(source, max, w === true ? null : String(w), what);
-    let module, size;
-    try {
-        [module, size] = await compile(source);
-    } catch (e) {
-        throw fail('E_LOAD', `edgerun.load: ${what}: ${e.message}`, e);
-    }
-
-    let ex = null, heap = new Uint8Array(0);
+    const what = isUrl(source) ? String(source) : tag(source);
+    if (w) return inWorker(source, { maxPixels: max, relaxed: o.relaxed }, w === true ? null : String(w), what);
+    let ex = null, heap = new Uint8Array(0), info;
     // The wasm memory's buffer is replaced whenever it grows: every read and
     // write goes through view(), which notices and makes a new view.
     const view = () => (!ex || heap.buffer === ex.memory.buffer ? heap : (heap = new Uint8Array(ex.memory.buffer)));
@@ -159,18 +167,16 @@ async function load(source, options) {
         new DataView(h.buffer).setBigUint64(ptr, ns, true);
         return 0;
     };
-    const imports = {};
-    for (const d of WebAssembly.Module.imports(module)) {
-        if (d.kind != 'function')
-            throw fail('E_LOAD', `edgerun.load: ${what} imports ${d.module}.${d.name}, a ${d.kind}; edgerun provides only functions`);
-        // Any import a future runtime might add gets a stub that fails the way WASI does.
-        (imports[d.module] = imports[d.module] || {})[d.name] =
-            d.module == 'wasi_snapshot_preview1' && d.name == 'clock_time_get' ? clock
-            : d.module == 'env' && d.name == 'emscripten_notify_memory_growth' ? view
-            : () => ENOSYS;
-    }
-    let info;
     try {
+        const [module, size] = await compile(source, o.relaxed), imports = {};
+        for (const d of WebAssembly.Module.imports(module)) {
+            if (d.kind != 'function') throw Error(`it imports ${d.module}.${d.name}, a ${d.kind}; edgerun provides only functions`);
+            // Any import a future runtime might add gets a stub that fails the way WASI does.
+            (imports[d.module] = imports[d.module] || {})[d.name] =
+                d.module == 'wasi_snapshot_preview1' && d.name == 'clock_time_get' ? clock
+                : d.module == 'env' && d.name == 'emscripten_notify_memory_growth' ? view
+                : () => ENOSYS;
+        }
         ex = (await WebAssembly.instantiate(module, imports)).exports;
         const missing = EXPORTS.filter((n) => !ex[n]);
         if (missing.length) throw Error(`not an edgerun module: no export ${missing.join(', ')}`);
@@ -186,7 +192,7 @@ async function load(source, options) {
         info.max_pixels = ex.er_set_max_pixels(0) >>> 0;
         info.size = size;
     } catch (e) {
-        throw fail('E_LOAD', `edgerun.load: ${what}: ${e.message}`, e);
+        throw loadError(what, e.message, e);
     }
     return model(ex, view, freeze(info));
 }
@@ -362,7 +368,7 @@ const WORKER = 'edgerun-worker.js';
 // `new Worker(new URL(..., import.meta.url))` form bundlers recognise).
 let here = '', defaultWorker = null;
 
-async function inWorker(source, maxPixels, url, what) {
+async function inWorker(source, options, url, what) {
     const pending = new Map();
     let seq = 0, memory = 0, closed = null, info = null, send, stop, idle = () => {};
     const settle = (d) => {
@@ -376,7 +382,7 @@ async function inWorker(source, maxPixels, url, what) {
     const die = (why) => {
         why = `the worker failed: ${why}`;
         closed = closed || why;
-        for (const p of pending.values()) p[1](info ? fail('E_MODULE', why) : fail('E_LOAD', `edgerun.load: ${what}: ${why}`));
+        for (const p of pending.values()) p[1](info ? fail('E_MODULE', why) : loadError(what, why));
         pending.clear();
         stop();
     };
@@ -410,14 +416,14 @@ async function inWorker(source, maxPixels, url, what) {
         // A URL is resolved here, where the page's base URL is known; bytes
         // and a Response are read here and handed over.
         let src = source;
-        if (typeof src == 'string' || tag(src) == 'URL')
+        if (isUrl(src))
             src = isNode ? String(src) : String(new URL(src, typeof document == 'object' ? document.baseURI : location.href));
         else if (binary(src)) src = u8(src).slice();
         else if (src && src.headers && src.arrayBuffer) src = await src.arrayBuffer();
-        info = freeze(await call('load', () => [[src, { maxPixels }], binary(src) ? [src.buffer || src] : []]));
+        info = freeze(await call('load', () => [[src, options], binary(src) ? [src.buffer || src] : []]));
     } catch (e) {
         if (stop) stop();
-        throw e.code ? e : fail('E_LOAD', `edgerun.load: ${what}: ${e.message}`, e);
+        throw e.code ? e : loadError(what, e.message, e);
     }
     return {
         info,

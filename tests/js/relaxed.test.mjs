@@ -23,6 +23,10 @@ if (process.argv[2] === '--child') {
   const edgerun = require(path.join(root, 'web/edgerun.js'));
   const ort = await import('onnxruntime-node');
   ort.env.logLevel = 'error';
+  // The shim picks the twin by itself where relaxed SIMD validates (here).
+  const picked = await edgerun.load(wasm.replace('.relaxed.wasm', '.wasm'));
+  const pickedSize = picked.info.size;
+  picked.dispose();
   const model = await edgerun.load(wasm);
   const session = await ort.InferenceSession.create(onnx);
   const [inp] = model.info.inputs, out = session.outputNames[0];
@@ -35,9 +39,18 @@ if (process.argv[2] === '--child') {
     const theirs = (await session.run({ [inp.name]: new ort.Tensor('float32', x, inp.dims) }))[out].data;
     for (let i = 0; i < theirs.length; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs[i]));
   }
-  console.log(JSON.stringify({ worst }));
+  console.log(JSON.stringify({ worst, pickedSize }));
   process.exit(0);
 }
+
+test('without relaxed SIMD, load(NAME.wasm) should take the plain module', async () => {
+  const { createRequire } = await import('node:module');
+  const edgerun = createRequire(import.meta.url)(path.join(root, 'web/edgerun.js'));
+  const plain = path.join(root, 'web/models/resnet20-cifar10.wasm');
+  const m = await edgerun.load(plain);
+  assert.equal(m.info.size, fs.statSync(plain).size);
+  m.dispose();
+});
 
 for (const depth of [20, 56]) {
   test(`resnet${depth}.relaxed.wasm should use relaxed SIMD and match onnxruntime within 1e-4 on 20 inputs`, (t) => {
@@ -47,8 +60,9 @@ for (const depth of [20, 56]) {
     assert.equal(WebAssembly.validate(fs.readFileSync(relaxed.replace('.relaxed', ''))), true, 'its SIMD128 twin validates');
     const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', here, '--child', relaxed,
       path.join(shared, `models/resnet${depth}-cifar10.onnx`), '20'], { encoding: 'utf8' });
-    const { worst } = JSON.parse(out.trim().split('\n').pop());
+    const { worst, pickedSize } = JSON.parse(out.trim().split('\n').pop());
     t.diagnostic(`max |diff| ${worst.toExponential(2)}`);
     assert.ok(worst <= 1e-4, `max |diff| ${worst}`);
+    assert.equal(pickedSize, fs.statSync(relaxed).size, 'with relaxed SIMD, load(NAME.wasm) took the twin');
   });
 }
