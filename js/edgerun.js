@@ -116,14 +116,14 @@ function nodeModule(name) {
 // f32x4.relaxed_madd, a URL or path ending in .wasm loads the twin, and the
 // plain module only if the twin cannot be had; elsewhere only the plain one
 // is fetched. options.relaxed = false always loads the plain one.
-const RELAXED = Uint8Array.from(atob('AGFzbQEAAAABCAFgA3t7ewF7AwIBAAoNAQsAIAAgASAC/YUCCw'), (c) => c.charCodeAt(0));
+const relaxedSimd = () => WebAssembly.validate(Uint8Array.from(atob('AGFzbQEAAAABCAFgA3t7ewF7AwIBAAoNAQsAIAAgASAC/YUCCw'), (c) => c.charCodeAt(0)));
 
 // Compile the source. Returns [WebAssembly.Module, byte length or null].
 async function compile(src, relaxed) {
     if (isUrl(src)) {
         src = String(src);
         const twin = src.replace(/(?<!\.relaxed)\.wasm$/i, '.relaxed.wasm');
-        if (relaxed !== false && twin != src && WebAssembly.validate(RELAXED))
+        if (relaxed !== false && twin != src && relaxedSimd())
             try {
                 return await compile(twin, false);
             } catch {} // no twin there: the plain module
