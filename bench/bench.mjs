@@ -7,8 +7,8 @@
 // six 224x224 architectures of ../shared/models/arch; models.mjs lists them).
 // For each model:
 // - inference latency, median and p90 of --runs runs, interleaved (edgerun,
-//   ORT, TF.js, edgerun, ...) on the same input so that machine noise hits
-//   all three alike, after 10 warm-up rounds. Every engine runs on one thread
+//   ORT, TF.js, then ORT, TF.js, edgerun, ...) on the same input so that
+//   machine noise hits all three alike, after 10 warm-up rounds. Every engine runs on one thread
 //   with WebAssembly SIMD: edgerun modules are single-threaded by design, ORT
 //   gets numThreads = 1 and TF.js the SIMD, non-threaded binary (as in a page
 //   without COOP/COEP headers). edgerun runs in tensor mode (runTensors), ORT
@@ -194,7 +194,8 @@ for (const name of args.models) {
   const t = { edgerun: [], ort: [], tfjs: [] };
   for (let i = 0; i < args.runs; i++) {
     if (i % 10 === 0) progress(`${name}: run ${i}/${args.runs}`);
-    for (const e of ENGINES) {
+    for (let k = 0; k < ENGINES.length; k++) { // each round starts with the next engine: no one always follows the same
+      const e = ENGINES[(i + k) % ENGINES.length];
       const t0 = performance.now();
       await run[e].infer(input[e]);
       t[e].push(performance.now() - t0);
@@ -245,7 +246,8 @@ const meta = {
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu[0].model}, ${cpu.length} cores, ${os.platform()} ${os.release()}; ` +
       `load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared)`,
     `\`node ${process.execArgv.join(' ')}${process.execArgv.length ? ' ' : ''}bench/bench.mjs --runs ${args.runs} --cold ${args.cold} --models ${args.models.join(',')}\``,
-    `${args.runs} interleaved runs after ${WARM_ROUNDS} warm-up rounds; first result = median of ${args.cold} fresh processes; one thread, SIMD, for all three`,
+    `${args.runs} interleaved runs after ${WARM_ROUNDS} warm-up rounds; ` +
+      `${args.cold ? `first result = median of ${args.cold} fresh processes` : 'first result not measured (--cold 0)'}; one thread, SIMD, for all three`,
     `SIMD128 f32x4.mul+f32x4.add peak: ${fmtPeak(peakStart)} before the models, ${fmtPeak(peakEnd)} after` +
       (peak.relaxedGmacs ? `; relaxed-SIMD f32x4.relaxed_madd: ${peak.relaxedGmacs.toFixed(1)} GMAC/s` : ''),
     `every engine's logits within ${TOLERANCE} of onnxruntime-node's and of each other (checked at the first run, after the timed runs and in every cold start)`,

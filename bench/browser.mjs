@@ -15,7 +15,7 @@
 //   of the page; gzip -9 of the same files beside it, since this server does
 //   not compress and a real site would);
 // - steady-state latency: the three engines in one page, timed interleaved
-//   (edgerun, ORT, TF.js, edgerun, ...) on the same seeded input, edgerun
+//   (edgerun, ORT, TF.js, then ORT, TF.js, edgerun, ...) on the same seeded input, edgerun
 //   through runTensors so all do the same work; median and p90 of --runs;
 // - the ratios, edgerun's effective GMAC/s and its fraction of the SIMD128
 //   mul+add peak measured in a page of the same browser (before and after the
@@ -282,8 +282,9 @@ try {
       `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu[0].model}, ${cpu.length} cores, ${os.platform()} ${os.release()}; ` +
         `load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared)`,
       `\`node bench/browser.mjs --runs ${args.runs} --cold ${args.cold} --models ${args.models.join(',')}\``,
-      `${args.runs} interleaved runs in one page after ${WARM_RUNS} warm-up rounds; first result = median of ${args.cold} cold starts ` +
-        '(fresh context, empty cache, from navigation start); one thread, SIMD, for all three',
+      `${args.runs} interleaved runs in one page after ${WARM_RUNS} warm-up rounds; ` +
+        `${args.cold ? `first result = median of ${args.cold} cold starts (fresh context, empty cache, from navigation start)` : 'first result and download not measured (--cold 0)'}; ` +
+        'one thread, SIMD, for all three',
       `SIMD128 f32x4.mul+f32x4.add peak in a page: ${fmtPeak(peakStart)} before the models, ${fmtPeak(peakEnd)} after` +
         (peak.relaxedGmacs ? `; relaxed-SIMD f32x4.relaxed_madd: ${peak.relaxedGmacs.toFixed(1)} GMAC/s` : ''),
       `every engine's logits within ${TOLERANCE} of onnxruntime-node's and of each other (checked in every cold start, at the first run and after the timed runs)`,

@@ -161,7 +161,7 @@ function reshapeGroups(from, to, where) {
 }
 
 export function translate(bytes, modelName = 'model') {
-  const { graph } = readModel(bytes);
+  const { graph, opset } = readModel(bytes);
   if (graph.inputs.length !== 1) throw new TranslateError(`${modelName}: ${graph.inputs.length} graph inputs; the bench handles one`);
   if (graph.outputs.length !== 1) throw new TranslateError(`${modelName}: ${graph.outputs.length} graph outputs; the bench handles one`);
   const consumers = new Map();
@@ -660,6 +660,15 @@ export function translate(bytes, modelName = 'model') {
       case 'HardSwish': {
         const hs = hardSigmoid(x, 1 / 6, 0.5);
         set(emit('mul', [x.slot, hs.slot], { consts: [-1, -1] }, x.dims, x.perm));
+        break;
+      }
+      case 'Softmax': {
+        // Over the last axis (opset 13's default; before 13 the same for the 2-D logits classifiers end with).
+        const r = x.dims.length;
+        const axis = n.attrs.axis ?? (opset >= 13 ? -1 : 1);
+        if ((axis < 0 ? axis + r : axis) !== r - 1) throw new TranslateError(`${where}: Softmax over axis ${axis} of rank ${r} is not supported (only the last axis)`);
+        const y = toPerm(x, identityPerm(r));
+        set(emit('softmax', [y.slot], {}, x.dims, y.perm));
         break;
       }
       case 'MaxPool': case 'AveragePool':

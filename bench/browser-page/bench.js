@@ -108,7 +108,8 @@ async function steady() {
     for (let i = 0; i < warm; i++) for (const e of ENGINES) await run[e].infer(input[e]);
     const t = Object.fromEntries(ENGINES.map((e) => [e, []]));
     for (let i = 0; i < runs; i++) {
-      for (const e of ENGINES) {
+      for (let k = 0; k < ENGINES.length; k++) { // each round starts with the next engine
+        const e = ENGINES[(i + k) % ENGINES.length];
         const t0 = performance.now();
         await run[e].infer(input[e]);
         t[e].push(performance.now() - t0);

@@ -49,6 +49,7 @@ export function instantiate(tf, plan, bin) {
       case 'relu': return (v) => { v[out] = tf.relu(v[a]); };
       case 'relu6': return (v) => { v[out] = tf.relu6(v[a]); };
       case 'sigmoid': return (v) => { v[out] = tf.sigmoid(v[a]); };
+      case 'softmax': return (v) => { v[out] = tf.softmax(v[a]); };
       case 'tanh': return (v) => { v[out] = tf.tanh(v[a]); };
       case 'leakyRelu': return (v) => { v[out] = tf.leakyRelu(v[a], s.alpha); };
       case 'clip': return (v) => { v[out] = tf.clipByValue(v[a], s.min, s.max); };
