@@ -160,6 +160,12 @@ try {
   process.exit(2);
 }
 
+// Any failure below (an engine missing or refusing a model, logits that
+// disagree) ends the bench with one line saying what and where.
+process.on('uncaughtException', (e) => {
+  console.error(`bench.mjs: ${e.message}`);
+  process.exit(1);
+});
 const ort = await loadOrt();
 const tf = await loadTf();
 progress('measuring the SIMD128 peak');

@@ -59,7 +59,7 @@ export function peerFiles() {
   const ort = dir('onnxruntime-web'), tfCore = dir('@tensorflow/tfjs-core'), tfWasm = dir('@tensorflow/tfjs-backend-wasm');
   const version = (d) => JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')).version;
   return {
-    ort: { dir: path.join(ort, 'dist'), version: version(ort), files: ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.wasm'] },
+    ort: { dir: path.join(ort, 'dist'), version: version(ort), files: ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] },
     tfjs: {
       coreDir: path.join(tfCore, 'dist'), wasmDir: path.join(tfWasm, 'dist'),
       version: version(tfCore), wasmVersion: version(tfWasm),
