@@ -24,7 +24,18 @@
 //
 // The TF.js model takes its input in NHWC, as a TF.js app has it
 // (tf.browser.fromPixels is HWC), and returns the graph output in ONNX order.
-// Anything this translator does not handle is an error naming the node.
+//
+// Operators: Conv (2-D; dense, depthwise with any multiplier, grouped as
+// split + per-group conv + concat), Gemm, MatMul (2-D by a constant),
+// MaxPool, AveragePool (incl. ceil_mode), GlobalAveragePool, GlobalMaxPool,
+// ReduceMean, ReduceMax, Add, Sub, Mul, Div (numpy broadcasting), Relu, Clip,
+// Sigmoid, Tanh, LeakyRelu, HardSigmoid, HardSwish, Softmax (last axis),
+// Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split, Slice
+// (positive steps), Pad (constant), Identity, Dropout, Cast (to float), and
+// on constants also Constant, ConstantOfShape, Shape, Gather. Anything else,
+// and any unsupported attribute, is an error naming the model and the node.
+// BatchNormalization and LRN are not handled: the bench's models (exported
+// with BatchNorm folded) have none.
 import { readModel } from '../tests/lib/onnx_pb.mjs';
 
 import { PLAN_FORMAT } from './common/tfjs-plan.mjs';
