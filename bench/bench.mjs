@@ -1,10 +1,11 @@
 // edgerun against onnxruntime-web and TensorFlow.js's wasm backend, side by
 // side in one node process. bench/browser.mjs measures the same in Chromium.
 //
-//   node bench/bench.mjs [--models resnet20,mobilenet_v2] [--runs 100] [--cold 5] [--json out.json]
+//   node bench/bench.mjs [--models resnet20,mobilenet_v2|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]
 //
 // --models defaults to every bench model (the four CIFAR-10 ResNets and the
-// six 224x224 architectures of ../shared/models/arch; models.mjs lists them).
+// six 224x224 architectures of ../shared/models/arch; models.mjs lists them);
+// it takes names and the groups resnets, arch and all.
 // For each model:
 // - inference latency, median and p90 of --runs runs, interleaved (edgerun,
 //   ORT, TF.js, then ORT, TF.js, edgerun, ...) on the same input so that
@@ -34,7 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ALL, root, modelFiles, peerFiles, checkModelFiles, preparePlan, readBin, referenceLogits, checkLogits, gzipSize, TOLERANCE } from './models.mjs';
+import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, readBin, referenceLogits, checkLogits, gzipSize, TOLERANCE } from './models.mjs';
 import { randomImage, nchwToNhwc, median, quantile } from './common/input.mjs';
 import { instantiate } from './common/tfjs-plan.mjs';
 import { measurePeak } from './common/simd-peak.mjs';
@@ -48,7 +49,7 @@ const SHIM_MIN = path.join(root, 'web/edgerun.min.js');
 
 function usage(why) {
   console.error(`bench.mjs: ${why}\n` +
-    'usage: node bench/bench.mjs [--models a,b] [--runs 100] [--cold 5] [--json out.json]');
+    'usage: node bench/bench.mjs [--models a,b|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]');
   process.exit(2);
 }
 
@@ -65,8 +66,12 @@ function parseArgs(argv) {
     if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${k} must be an integer ${lo}..${hi}, got "${o[k]}"`);
     return n;
   };
-  const models = o.models.split(',');
-  for (const m of models) if (!ALL.includes(m)) usage(`--models: unknown model "${m}"; the bench knows ${ALL.join(', ')}`);
+  let models;
+  try {
+    models = parseModels(o.models);
+  } catch (e) {
+    usage(e.message);
+  }
   return { models, runs: int('runs', 1, 100000), cold: int('cold', 0, 100), json: o.json };
 }
 

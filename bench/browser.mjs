@@ -2,9 +2,10 @@
 // Debian's Chromium: the numbers a web page's visitors get. bench.mjs
 // measures the same things in node; the tables are the same (report.mjs).
 //
-//   node bench/browser.mjs [--models resnet20,mobilenet_v2] [--runs 100] [--cold 5] [--json out.json]
+//   node bench/browser.mjs [--models resnet20,mobilenet_v2|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]
 //
-// --models defaults to every bench model (models.mjs). For each model:
+// --models defaults to every bench model (models.mjs); it takes names and
+// the groups resnets, arch and all. For each model:
 // - first result: navigation start -> the first inference's logits, in a
 //   fresh browser context (cold HTTP cache, new renderer), downloading the
 //   engine's JS, its .wasm and its model (edgerun: shim + module; ORT: its JS,
@@ -36,7 +37,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { createServer } from '../demo/serve.mjs';
-import { ALL, root, modelFiles, peerFiles, checkModelFiles, preparePlan, referenceLogits, checkLogits, TOLERANCE } from './models.mjs';
+import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, referenceLogits, checkLogits, TOLERANCE } from './models.mjs';
 import { randomImage, median, quantile } from './common/input.mjs';
 import { formatReport, ENGINES } from './report.mjs';
 
@@ -55,7 +56,7 @@ function die(why) {
 
 function usage(why) {
   console.error(`browser.mjs: ${why}\n` +
-    'usage: node bench/browser.mjs [--models a,b] [--runs 100] [--cold 5] [--json out.json]');
+    'usage: node bench/browser.mjs [--models a,b|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]');
   process.exit(2);
 }
 
@@ -72,8 +73,12 @@ function parseArgs(argv) {
     if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${k} must be an integer ${lo}..${hi}, got "${o[k]}"`);
     return n;
   };
-  const models = o.models.split(',');
-  for (const m of models) if (!ALL.includes(m)) usage(`--models: unknown model "${m}"; the bench knows ${ALL.join(', ')}`);
+  let models;
+  try {
+    models = parseModels(o.models);
+  } catch (e) {
+    usage(e.message);
+  }
   return { models, runs: int('runs', 1, 100000), cold: int('cold', 0, 100), json: o.json };
 }
 

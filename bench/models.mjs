@@ -22,6 +22,18 @@ export const RESNETS = ['resnet20', 'resnet32', 'resnet44', 'resnet56'];
 export const ARCH = ['mobilenet_v2', 'mobilenet_v3_small', 'shufflenet_v2_x0_5', 'squeezenet1_1', 'resnet18', 'efficientnet_b0'];
 export const ALL = [...RESNETS, ...ARCH];
 
+// --models: a comma-separated list of model names and of the groups
+// "resnets", "arch" and "all". Returns the names, or throws naming the bad one.
+export function parseModels(list) {
+  const groups = { resnets: RESNETS, arch: ARCH, all: ALL };
+  const names = list.split(',').flatMap((m) => {
+    if (groups[m]) return groups[m];
+    if (!ALL.includes(m)) throw new Error(`--models: unknown model "${m}"; the bench knows ${ALL.join(', ')} and the groups resnets, arch, all`);
+    return [m];
+  });
+  return [...new Set(names)];
+}
+
 // Largest accepted |logit - onnxruntime-node's| (issue #7: "logits stay within
 // 1e-3 absolute of onnxruntime-node"). The random-weight models' logits can be
 // as small as 1e-2 in magnitude, where 1e-3 absolute would let a wrong

@@ -11,6 +11,7 @@ const LABEL = { edgerun: 'edgerun', ort: 'ORT-web', tfjs: 'TF.js-wasm' };
 const f = (x, d = 2) => (x == null || !Number.isFinite(x) ? '–' : x.toFixed(d));
 const ms = (x) => f(x, x < 10 ? 2 : x < 100 ? 1 : 0);
 const mb = (x) => f(x / 1e6, 2);
+const times = (x) => (Number.isFinite(x) ? `${x.toFixed(1)}×` : '–');
 
 export function ratios(r) {
   const e = r.infer.edgerun.median, o = r.infer.ort.median, t = r.infer.tfjs.median;
@@ -37,8 +38,8 @@ export function formatReport(meta, rows) {
   out.push('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const c = r.cold || {};
-    out.push(`| ${r.name} | ${ENGINES.map((e) => ms(c[e])).join(' / ')} | ${f(c.ort / c.edgerun, 1)}× / ${f(c.tfjs / c.edgerun, 1)}× | ` +
-      `${ENGINES.map((e) => mb(r.bytes[e])).join(' / ')} | ${f(r.bytes.ort / r.bytes.edgerun, 1)}× / ${f(r.bytes.tfjs / r.bytes.edgerun, 1)}× | ` +
+    out.push(`| ${r.name} | ${ENGINES.map((e) => ms(c[e])).join(' / ')} | ${times(c.ort / c.edgerun)} / ${times(c.tfjs / c.edgerun)} | ` +
+      `${ENGINES.map((e) => mb(r.bytes[e])).join(' / ')} | ${times(r.bytes.ort / r.bytes.edgerun)} / ${times(r.bytes.tfjs / r.bytes.edgerun)} | ` +
       `${ENGINES.map((e) => mb(r.bytes[`${e}Gzip`])).join(' / ')} |`);
   }
   out.push('');
