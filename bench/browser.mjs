@@ -255,6 +255,7 @@ async function benchModel(browser, origin, name, outside) {
     files,
     diff,
     maxLogit: Math.max(...Array.from(ref, Math.abs)),
+    samples: Object.fromEntries(ENGINES.map((e) => [e, t[e]])),
   };
 }
 
