@@ -3,7 +3,8 @@
 #   make bench [BENCH_ARGS='--runs 300 --models resnet20,mobilenet_v2']
 #       the node bench over the four ResNets and the six arch models; builds
 #       (or rebuilds, when the compiler or kernels changed) the arch modules
-#       first. `node bench/browser.mjs` runs the same in Chromium.
+#       and their relaxed twins first. `node bench/browser.mjs` runs the same
+#       in Chromium.
 
 # The 224x224 architectures of $(SHARED)/models/arch, compiled like
 # `make model MODEL=$(SHARED)/models/arch/NAME-random.onnx NAME=NAME`.
@@ -16,7 +17,8 @@ BENCH_NODE := node --experimental-wasm-relaxed-simd
 bench: all bench-models
 	$(BENCH_NODE) bench/bench.mjs $(BENCH_ARGS)
 
-bench-models: $(BENCH_ARCH:%=$(WEB)/models/%.wasm)
+# Both modules `make model` builds: SIMD128 and its relaxed-SIMD twin.
+bench-models: $(BENCH_ARCH:%=$(WEB)/models/%.wasm) $(BENCH_ARCH:%=$(WEB)/models/%.relaxed.wasm)
 
 .PRECIOUS: $(BENCH_ARCH:%=$(BUILD)/models/%.c)
 $(BENCH_ARCH:%=$(BUILD)/models/%.c): $(BUILD)/models/%.c: $(SHARED)/models/arch/%-random.onnx $(COMPILER)
