@@ -5,6 +5,7 @@
 #   make test         every test; installs what it needs first
 #   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s]
 #   make conformance  the ONNX conformance suite alone
+#   make bench        edgerun vs onnxruntime-web vs TF.js-wasm (bench/bench.mk)
 #   make deps         only install the Debian packages, the cJSON source and npm packages
 #
 # Each part of the product keeps its own rules next to its sources:
@@ -50,6 +51,9 @@ include src/runtime/runtime.mk
 include js/js.mk
 include demo/demo.mk
 include tests/tests.mk
+# ---- bench (issue #7): its rules live in bench/bench.mk ---------------------
+include bench/bench.mk
+# ---- end of bench -------------------------------------------------------------
 
 # ---- models -----------------------------------------------------------------
 

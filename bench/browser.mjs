@@ -1,47 +1,52 @@
-// edgerun against onnxruntime-web inside Debian's Chromium: the numbers a web
-// page's visitors get. bench.mjs measures the same things in node.
+// edgerun against onnxruntime-web and TensorFlow.js's wasm backend inside
+// Debian's Chromium: the numbers a web page's visitors get. bench.mjs
+// measures the same things in node; the tables are the same (report.mjs).
 //
-//   node bench/browser.mjs [--runs 300] [--models resnet20,resnet56] [--json out.json]
+//   node bench/browser.mjs [--models resnet20,mobilenet_v2|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]
 //
-// For each model:
+// --models defaults to every bench model (models.mjs); it takes names and
+// the groups resnets, arch and all. For each model:
 // - first result: navigation start -> the first inference's logits, in a
 //   fresh browser context (cold HTTP cache, new renderer), downloading the
-//   shim and the model's .wasm, or ORT's JS, its 14 MB .wasm and the .onnx;
-//   median of 5 cold starts, edgerun and ORT alternating;
-// - bytes transferred for each runtime in those cold starts (resource timing
+//   engine's JS, its .wasm and its model (edgerun: shim + module; ORT: its JS,
+//   its 14 MB .wasm and the .onnx; TF.js: tf-core, the wasm backend, its SIMD
+//   .wasm and the translated model's JSON + weights); median of --cold cold
+//   starts (0 skips them), the engines alternating;
+// - bytes transferred for each engine in those cold starts (resource timing
 //   of the page; gzip -9 of the same files beside it, since this server does
 //   not compress and a real site would);
-// - steady-state latency: both runtimes in one page, timed interleaved
-//   (edgerun, ORT, edgerun, ...) on the same random input, edgerun through
-//   runTensors so both do the same work; median of --runs.
-// Both runtimes must agree on the logits within 1e-4, or the bench aborts:
-// comparing the speed of different computations would be meaningless.
+// - steady-state latency: the three engines in one page, timed interleaved
+//   (edgerun, ORT, TF.js, then ORT, TF.js, edgerun, ...) on the same seeded input, edgerun
+//   through runTensors so all do the same work; median and p90 of --runs;
+// - the ratios, edgerun's effective GMAC/s and its fraction of the SIMD128
+//   mul+add peak measured in a page of the same browser (before and after the
+//   models; the higher is used).
+// Every engine's logits, from every page, must match onnxruntime-node's (run
+// here, in node, on the same seeded input) within 1e-3, and edgerun's and
+// TF.js's must match ORT-web's in the same page, or the bench aborts.
 //
 // Everything is served from 127.0.0.1 by demo/serve.mjs's request handler,
 // under the demo's Content-Security-Policy; any request elsewhere aborts the
-// bench. ORT runs single-threaded: a page without COOP/COEP gets no threads.
-// Timers in such a page tick in 0.1 ms steps (Chromium coarsens them), which
-// is why latencies are medians over many runs.
+// bench. Every engine runs single-threaded: a page without COOP/COEP gets no
+// SharedArrayBuffer, hence no threads. Timers in such a page tick in 0.1 ms
+// steps (Chromium coarsens them), which is why latencies are medians.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createServer } from '../demo/serve.mjs';
+import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, referenceLogits, checkLogits, TOLERANCE } from './models.mjs';
+import { randomImage, median, quantile } from './common/input.mjs';
+import { formatReport, ENGINES } from './report.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = path.resolve(root, process.env.SHARED || '../shared');
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
-const COLD_STARTS = 5;
-const WARM_RUNS = 30;   // enough for Chromium to tier both modules up to TurboFan
-const TOLERANCE = 1e-4; // max |edgerun - ORT| over the logits
-const PAGE_TIMEOUT_MS = 120000;
-const progress = (line) => process.stderr.isTTY && process.stderr.write(`${line.padEnd(50)}\r`);
+const WARM_RUNS = 10;   // enough for Chromium to tier the modules up to TurboFan
+const PAGE_TIMEOUT_MS = 300000;
+const progress = (line) => process.stderr.isTTY && process.stderr.write(`${line.padEnd(60)}\r`);
 const SEED = 20240601;
 
 function die(why) {
@@ -51,53 +56,55 @@ function die(why) {
 
 function usage(why) {
   console.error(`browser.mjs: ${why}\n` +
-    'usage: node bench/browser.mjs [--runs 300] [--models resnet20,resnet56] [--json out.json]');
+    'usage: node bench/browser.mjs [--models a,b|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { runs: '300', models: 'resnet20,resnet56', json: null };
+  const o = { models: ALL.join(','), runs: '100', cold: '5', json: null };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!argv[i].startsWith('--') || !(key in o)) usage(`unknown argument "${argv[i]}"`);
     if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
     o[key] = argv[i + 1];
   }
-  const runs = Number(o.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 100000) usage(`--runs must be an integer 1..100000, got "${o.runs}"`);
-  const models = o.models.split(',');
-  for (const m of models) {
-    // The name becomes part of URLs and file names.
-    if (!/^[A-Za-z0-9_-]+$/.test(m)) usage(`--models: bad model name "${m}"`);
+  const int = (k, lo, hi) => {
+    const n = Number(o[k]);
+    if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${k} must be an integer ${lo}..${hi}, got "${o[k]}"`);
+    return n;
+  };
+  let models;
+  try {
+    models = parseModels(o.models);
+  } catch (e) {
+    usage(e.message);
   }
-  return { runs, models, json: o.json };
+  return { models, runs: int('runs', 1, 100000), cold: int('cold', 0, 100), json: o.json };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 const args = parseArgs(process.argv.slice(2));
-const require = createRequire(import.meta.url);
-let ortDist;
+let peers;
 try {
-  ortDist = path.dirname(require.resolve('onnxruntime-web'));
-} catch {
-  die('onnxruntime-web is not installed; run "npm ci" in the repository');
+  peers = peerFiles();
+  checkModelFiles(args.models);
+} catch (e) {
+  die(e.message);
 }
-const ortVersion = JSON.parse(fs.readFileSync(path.join(ortDist, '../package.json'), 'utf8')).version;
 
 // URL prefix -> directory. Each gets demo/serve.mjs's handler (its checks,
 // MIME types and CSP); one origin, as a site would serve them.
 const MOUNTS = {
   '/bench/': path.join(root, 'bench/browser-page'),
+  '/common/': path.join(root, 'bench/common'),
   '/web/': path.join(root, 'web'),
-  '/ort/': ortDist,
-  '/onnx/': path.join(shared, 'models'),
+  '/ort/': peers.ort.dir,
+  '/onnx/': path.join(modelFiles(ALL[0]).onnx, '..'),
+  '/tfjs/': peers.tfjs.coreDir,
+  '/tfjs-wasm/': peers.tfjs.wasmDir,
+  '/tfjs-models/': path.dirname(modelFiles(ALL[0]).plan),
 };
-const RUNTIME_OF = { '/web/': 'edgerun', '/ort/': 'ort', '/onnx/': 'ort' };
+// Whose bytes each prefix is; the bench's own page and modules are no engine's.
+const RUNTIME_OF = { '/web/': 'edgerun', '/ort/': 'ort', '/onnx/': 'ort', '/tfjs/': 'tfjs', '/tfjs-wasm/': 'tfjs', '/tfjs-models/': 'tfjs' };
 const mountOf = (urlPath) => Object.keys(MOUNTS).find((p) => urlPath.startsWith(p));
 const fileOf = (urlPath) => path.join(MOUNTS[mountOf(urlPath)], decodeURIComponent(urlPath.slice(mountOf(urlPath).length)));
 
@@ -106,13 +113,10 @@ function checkInputs() {
     [path.join(MOUNTS['/web/'], 'edgerun.min.js'), 'build it with "make"'],
     [path.join(MOUNTS['/ort/'], 'ort.wasm.min.mjs'), 'run "npm ci"'],
     [path.join(MOUNTS['/ort/'], 'ort-wasm-simd-threaded.wasm'), 'run "npm ci"'],
+    ...peers.tfjs.files.map((f) => [f, 'run "npm ci"']),
     [path.join(MOUNTS['/bench/'], 'bench.html'), 'restore bench/browser-page/ from git'],
     [CHROMIUM, 'install Debian\'s chromium package (apt-get install chromium)'],
   ];
-  for (const m of args.models) {
-    need.push([path.join(MOUNTS['/onnx/'], `${m}-cifar10.onnx`), 'set SHARED to the shared data directory (the one with models/*.onnx)']);
-    need.push([path.join(MOUNTS['/web/'], `models/${m}-cifar10.wasm`), 'build it with "make"']);
-  }
   for (const [file, fix] of need) {
     if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) die(`${file} is missing; ${fix}`);
   }
@@ -134,22 +138,6 @@ function startServer() {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
-}
-
-function assertSameLogits(a, b, what) {
-  if (a.length !== b.length || a.length === 0) {
-    throw new Error(`${what}: edgerun gave ${a.length} logits, ORT ${b.length}`);
-  }
-  let worst = 0, at = 0;
-  a.forEach((v, i) => {
-    const d = Math.abs(v - b[i]);
-    if (!(d <= worst)) [worst, at] = [d, i]; // !(<=) also catches NaN
-  });
-  if (!(worst <= TOLERANCE)) {
-    throw new Error(`${what}: logits differ by ${worst} at index ${at} (edgerun ${a[at]}, ORT ${b[at]}), ` +
-      `more than ${TOLERANCE}; the two runtimes do not compute the same thing, so no timing is reported`);
-  }
-  return worst;
 }
 
 // Opens the bench page with `query` in a new browser context, awaits the
@@ -185,13 +173,19 @@ async function withPage(browser, origin, query, outside, fn) {
   }
 }
 
-const coldStart = (browser, origin, runtime, model, outside) =>
-  withPage(browser, origin, `mode=cold&runtime=${runtime}&model=${model}`, outside, (r) => {
+const modelQuery = (name, dims) => {
+  const u = modelFiles(name).urls;
+  return `wasm=${encodeURIComponent(u.wasm)}&onnx=${encodeURIComponent(u.onnx)}&plan=${encodeURIComponent(u.plan)}` +
+    `&bin=${encodeURIComponent(u.bin)}&dims=${dims.join(',')}`;
+};
+
+const coldStart = (browser, origin, runtime, name, dims, outside) =>
+  withPage(browser, origin, `mode=cold&runtime=${runtime}&${modelQuery(name, dims)}`, outside, (r) => {
     const files = {};
     for (const f of r.fetched) {
       const prefix = mountOf(f.url);
-      if (prefix === '/bench/') continue; // the bench page itself, the same for both
-      if (RUNTIME_OF[prefix] !== runtime) throw new Error(`${runtime} cold start fetched ${f.url}, which belongs to ${RUNTIME_OF[prefix] || 'neither runtime'}`);
+      if (prefix === '/bench/' || prefix === '/common/') continue; // the bench's own page and modules
+      if (RUNTIME_OF[prefix] !== runtime) throw new Error(`${runtime} cold start fetched ${f.url}, which belongs to ${RUNTIME_OF[prefix] || 'no engine'}`);
       // transferSize 0 means a cache hit: the start was not cold.
       if (!(f.transferSize > 0)) throw new Error(`${runtime} cold start: ${f.url} came from a cache (transferSize ${f.transferSize})`);
       files[f.url] = f.transferSize;
@@ -199,38 +193,52 @@ const coldStart = (browser, origin, runtime, model, outside) =>
     return { ms: r.ms, logits: r.logits, files };
   });
 
-const steadyState = (browser, origin, model, runs, outside) =>
-  withPage(browser, origin, `mode=steady&model=${model}`, outside, async (first, page) => {
-    const maxDiff = assertSameLogits(first.logits.edgerun, first.logits.ort, `${model}, first run in one page`);
-    const t = await page.evaluate(([n, warm]) => window.steady(n, warm), [runs, WARM_RUNS]);
-    assertSameLogits(t.logits.edgerun, t.logits.ort, `${model}, after ${runs} timed runs`);
-    return { edgerun: t.edgerun, ort: t.ort, maxDiff };
-  });
+const measurePeakInPage = (browser, origin, outside) =>
+  withPage(browser, origin, 'mode=peak', outside, (_, page) => page.evaluate(() => window.peak()));
 
 const gzipSize = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
-async function benchModel(browser, origin, model, outside) {
-  const cold = { edgerun: [], ort: [] };
-  for (let i = 0; i < COLD_STARTS; i++) {
-    for (const rt of ['edgerun', 'ort']) {
-      progress(`${model}: cold start ${i + 1}/${COLD_STARTS} ${rt}`);
-      cold[rt].push(await coldStart(browser, origin, rt, model, outside));
-    }
-  }
-  // The cold starts' first inferences must agree too, run after run.
-  for (let i = 0; i < COLD_STARTS; i++) assertSameLogits(cold.edgerun[i].logits, cold.ort[i].logits, `${model}, cold start ${i + 1}`);
+async function benchModel(browser, origin, name, outside) {
+  progress(`${name}: translating for TF.js`);
+  const { plan } = preparePlan(name);
+  const dims = plan.input.dims;
+  const ref = await referenceLogits(name, plan.input.name, randomImage(SEED, dims), dims);
+  const diff = { edgerun: 0, ort: 0, tfjs: 0 };
+  const check = (logits, when) => {
+    for (const e of ENGINES) diff[e] = Math.max(diff[e], checkLogits(logits[e], ref, `${name}: ${e}, ${when}`));
+    for (const e of ['edgerun', 'tfjs']) checkLogits(logits[e], logits.ort, `${name}: ${e} vs ORT-web, ${when}`);
+  };
 
-  progress(`${model}: ${args.runs} interleaved runs`);
-  const t = await steadyState(browser, origin, model, args.runs, outside);
+  const cold = { edgerun: [], ort: [], tfjs: [] };
+  for (let i = 0; i < args.cold; i++) {
+    for (const rt of ENGINES) {
+      progress(`${name}: cold start ${i + 1}/${args.cold} ${rt}`);
+      const c = await coldStart(browser, origin, rt, name, dims, outside);
+      diff[rt] = Math.max(diff[rt], checkLogits(c.logits, ref, `${name}: ${rt}, cold start ${i + 1}`));
+      cold[rt].push(c);
+    }
+    check(Object.fromEntries(ENGINES.map((e) => [e, cold[e][i].logits])), `cold start ${i + 1}`);
+  }
+
+  progress(`${name}: ${args.runs} interleaved runs`);
+  const t = await withPage(browser, origin, `mode=steady&${modelQuery(name, dims)}`, outside, async (first, page) => {
+    check(first.logits, 'first run in one page');
+    const s = await page.evaluate(([n, warm]) => window.steady(n, warm), [args.runs, WARM_RUNS]);
+    check(s.logits, `after ${args.runs} timed runs`);
+    return s;
+  });
   progress('');
 
+  // Bytes: from the cold starts' resource timing, which must agree run after
+  // run; without cold starts, the files the node bench counts.
   const bytes = {};
   const files = {};
-  for (const rt of ['edgerun', 'ort']) {
-    files[rt] = cold[rt][0].files; // each start fetched the same files (checked below)
+  for (const rt of ENGINES) {
+    if (!args.cold) break;
+    files[rt] = cold[rt][0].files;
     for (const c of cold[rt]) {
       if (Object.keys(c.files).sort().join() !== Object.keys(files[rt]).sort().join()) {
-        throw new Error(`${model}: ${rt} cold starts fetched different files: ${Object.keys(c.files)} vs ${Object.keys(files[rt])}`);
+        throw new Error(`${name}: ${rt} cold starts fetched different files: ${Object.keys(c.files)} vs ${Object.keys(files[rt])}`);
       }
     }
     bytes[rt] = Object.values(files[rt]).reduce((a, b) => a + b, 0);
@@ -238,14 +246,16 @@ async function benchModel(browser, origin, model, outside) {
   }
   const stats = (xs) => ({ median: median(xs), p10: quantile(xs, 0.1), p90: quantile(xs, 0.9) });
   return {
-    name: model,
-    inferMs: { edgerun: median(t.edgerun), ort: median(t.ort) },
-    inferStats: { edgerun: stats(t.edgerun), ort: stats(t.ort) },
-    cold: { edgerun: median(cold.edgerun.map((c) => c.ms)), ort: median(cold.ort.map((c) => c.ms)) },
-    coldAll: { edgerun: cold.edgerun.map((c) => c.ms), ort: cold.ort.map((c) => c.ms) },
+    name,
+    macs: plan.macs,
+    infer: Object.fromEntries(ENGINES.map((e) => [e, stats(t[e])])),
+    cold: args.cold ? Object.fromEntries(ENGINES.map((e) => [e, median(cold[e].map((c) => c.ms))])) : null,
+    coldAll: Object.fromEntries(ENGINES.map((e) => [e, cold[e].map((c) => c.ms)])),
     bytes,
     files,
-    maxLogitDiff: t.maxDiff,
+    diff,
+    maxLogit: Math.max(...Array.from(ref, Math.abs)),
+    samples: Object.fromEntries(ENGINES.map((e) => [e, t[e]])),
   };
 }
 
@@ -260,25 +270,36 @@ try {
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
   const browser = context.browser();
   const outside = [];
+  const loadStart = os.loadavg()[0];
+  progress('measuring the SIMD128 peak');
+  const peakStart = await measurePeakInPage(browser, origin, outside);
   const rows = [];
-  for (const model of args.models) rows.push(await benchModel(browser, origin, model, outside));
+  for (const name of args.models) rows.push(await benchModel(browser, origin, name, outside));
+  progress('measuring the SIMD128 peak again');
+  const peakEnd = await measurePeakInPage(browser, origin, outside);
+  progress('');
   if (outside.length) throw new Error(`the pages requested something other than ${origin}: ${[...new Set(outside)].join(', ')}`);
-
-  const fmt = (n, d = 2) => n.toFixed(d);
-  console.log(`edgerun vs onnxruntime-web ${ortVersion} (wasm, 1 thread, SIMD) in Chromium ${browser.version()} headless, ` +
-    `${args.runs} interleaved runs, first result = median of ${COLD_STARTS} cold starts`);
-  console.log('model      infer ms (edgerun / ort / speed-up)   first result ms (edgerun / ort / ratio)   download MB (edgerun / ort / ratio), gzip');
-  for (const r of rows) {
-    console.log(`${r.name.padEnd(10)} ${fmt(r.inferMs.edgerun)} / ${fmt(r.inferMs.ort)} / ${fmt(r.inferMs.ort / r.inferMs.edgerun)}x` +
-      `                ${fmt(r.cold.edgerun, 0)} / ${fmt(r.cold.ort, 0)} / ${fmt(r.cold.ort / r.cold.edgerun, 1)}x` +
-      `                    ${fmt(r.bytes.edgerun / 1e6)} / ${fmt(r.bytes.ort / 1e6)} / ${fmt(r.bytes.ort / r.bytes.edgerun, 1)}x` +
-      `, ${fmt(r.bytes.edgerunGzip / 1e6)} / ${fmt(r.bytes.ortGzip / 1e6)}`);
-  }
-  console.log(`logits agree within ${TOLERANCE} (largest difference ${Math.max(...rows.map((r) => r.maxLogitDiff)).toExponential(1)})`);
+  const peak = peakEnd.gmacs > peakStart.gmacs ? peakEnd : peakStart;
+  const fmtPeak = (p) => `${p.gmacs.toFixed(1)} GMAC/s (${p.chains} chains)`;
+  const cpu = os.cpus();
+  const meta = {
+    title: `Chromium ${browser.version()} headless: edgerun vs onnxruntime-web ${peers.ort.version} vs TF.js ${peers.tfjs.version} wasm`,
+    lines: [
+      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu[0].model}, ${cpu.length} cores, ${os.platform()} ${os.release()}; ` +
+        `load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared)`,
+      `\`node bench/browser.mjs --runs ${args.runs} --cold ${args.cold} --models ${args.models.join(',')}\``,
+      `${args.runs} interleaved runs in one page after ${WARM_RUNS} warm-up rounds; ` +
+        `${args.cold ? `first result = median of ${args.cold} cold starts (fresh context, empty cache, from navigation start)` : 'first result and download not measured (--cold 0)'}; ` +
+        'one thread, SIMD, for all three',
+      `SIMD128 f32x4.mul+f32x4.add peak in a page: ${fmtPeak(peakStart)} before the models, ${fmtPeak(peakEnd)} after` +
+        (peak.relaxedGmacs ? `; relaxed-SIMD f32x4.relaxed_madd: ${peak.relaxedGmacs.toFixed(1)} GMAC/s` : ''),
+      `every engine's logits within ${TOLERANCE} of onnxruntime-node's and of each other (checked in every cold start, at the first run and after the timed runs)`,
+    ],
+    peak,
+  };
+  console.log(formatReport(meta, rows));
   if (args.json) {
-    fs.writeFileSync(args.json, JSON.stringify({
-      browser: `Chromium ${browser.version()}`, onnxruntimeWeb: ortVersion, runs: args.runs, coldStarts: COLD_STARTS, rows,
-    }, null, 2));
+    fs.writeFileSync(args.json, JSON.stringify({ meta, browser: `Chromium ${browser.version()}`, ort: peers.ort.version, tfjs: peers.tfjs.version, rows }, null, 2));
   }
 } catch (e) {
   console.error(`browser.mjs: ${e.message}`);
