@@ -206,3 +206,215 @@ fail:
     free_axis(&ay);
     return rc;
 }
+
+/* ---- the streaming area-average (er_box_*) -------------------------------
+
+   What er_image_prepare computes when every axis shrinks (or stays), fed
+   one decoded row at a time, so that a large JPEG never exists as a
+   full-size RGB image. Pillow's BOX filter gives output pixel o of an axis
+   the input pixels whose centres fall in (o * scale, (o + 1) * scale],
+   scale = input / output, with equal weights; the bins here are computed
+   the same way, with integers, for every full-size pixel of the crop. A
+   decoder running at a reduced scale (1/denom) hands over pixels that each
+   stand for denom x denom full-size pixels (their mean): such a pixel
+   weighs in each bin as many full-size pixels as it holds there, so the
+   averages are those of the full-size image up to the decoder's rounding.
+   At denom 1 with no resize the result is bit-identical to er_image_prepare. */
+
+/* One stored axis: where its decoded pixels land along the upright output
+   axis it maps to. A decoded pixel lies in at most two bins (bin, bin + 1)
+   because every bin is at least 2 decoded pixels wide when denom > 1, and a
+   full-size pixel lies in one. */
+typedef struct box_axis {
+    int32_t *bin;       /* first bin of decoded pixel i, -1 when outside the crop */
+    uint8_t *w0, *w1;   /* full-size pixels of decoded pixel i in bin and bin + 1 */
+} box_axis;
+
+struct er_box_stream {
+    int32_t channels;          /* decoded: 1 or 3 */
+    int32_t out_w, out_h, out_c;
+    int32_t dec_w;             /* decoded row length, pixels */
+    size_t x_step, y_step;     /* accumulator index step of a stored-x bin and a stored-y bin */
+    int32_t x_bins;            /* bins along the axis stored x maps to */
+    box_axis ax, ay;           /* stored x, stored y */
+    uint32_t *count_u, *count_v; /* full-size pixels per upright column / row bin */
+    uint64_t *hsum;            /* x_bins * channels: one row, reduced along x */
+    double *acc;               /* out_h * out_w * channels, upright */
+    float norm[6];
+};
+
+int32_t er_box_denominator(const er_prepare_spec *spec, int32_t upright_w, int32_t upright_h)
+{
+    int32_t cw = upright_w, ch = upright_h;
+    if (spec->crop) cw = ch = cw < ch ? cw : ch;
+    if (spec->width < 1 || spec->height < 1 || cw < spec->width || ch < spec->height) return 0;
+    for (int32_t d = 8; d > 1; d /= 2)
+        if (cw / d >= 2 * (int64_t)spec->width && ch / d >= 2 * (int64_t)spec->height) return d;
+    return 1;
+}
+
+static void free_box_axis(box_axis *a)
+{
+    er_mem_free(a->bin);
+    er_mem_free(a->w0);
+    er_mem_free(a->w1);
+}
+
+void er_box_free(er_box_stream *s)
+{
+    if (!s) return;
+    free_box_axis(&s->ax);
+    free_box_axis(&s->ay);
+    er_mem_free(s->count_u);
+    er_mem_free(s->count_v);
+    er_mem_free(s->hsum);
+    er_mem_free(s->acc);
+    er_mem_free(s);
+}
+
+/* n elements of `size` bytes, zeroed; NULL when the size overflows or memory is out. */
+static void *alloc_zero(size_t n, size_t size)
+{
+    size_t bytes;
+    if (!mul_size(n ? n : 1, size, &bytes)) return NULL;
+    void *p = er_mem_alloc(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+/* Fill axis a for a stored axis of `len` full-size pixels decoded at 1/denom
+   (dec = ceil(len / denom) pixels), which maps to an upright axis reversed
+   or not, whose crop starts at `start`, is `crop` long and has `bins` output
+   pixels; count[bin] gets the full-size pixels of each bin. */
+static int plan_box_axis(box_axis *a, int32_t len, int32_t denom, int reversed, int32_t start, int32_t crop,
+                         int32_t bins, uint32_t *count)
+{
+    const int32_t dec = (int32_t)(((int64_t)len + denom - 1) / denom);
+    a->bin = alloc_zero((size_t)dec, sizeof(int32_t));
+    a->w0 = alloc_zero((size_t)dec, 1);
+    a->w1 = alloc_zero((size_t)dec, 1);
+    if (!a->bin || !a->w0 || !a->w1) return 0;
+    for (int32_t i = 0; i < dec; i++) a->bin[i] = -1;
+    for (int32_t q = 0; q < len; q++) {
+        const int64_t p = (reversed ? (int64_t)len - 1 - q : q) - start;
+        if (p < 0 || p >= crop) continue;
+        /* the bin o with (p + 0.5) in (o * crop / bins, (o + 1) * crop / bins] */
+        const int32_t o = (int32_t)(((2 * p + 1) * bins - 1) / (2 * (int64_t)crop));
+        const int32_t i = q / denom;
+        count[o]++;
+        if (a->bin[i] < 0) a->bin[i] = o;
+        if (o == a->bin[i]) a->w0[i]++;
+        else if (o == a->bin[i] + 1) a->w1[i]++;
+        /* else (a reversed axis walks bins downwards): take the lower bin */
+        else if (o == a->bin[i] - 1) {
+            a->w1[i] = a->w0[i];
+            a->w0[i] = 1;
+            a->bin[i] = o;
+        }
+    }
+    return 1;
+}
+
+er_code er_box_begin(er_box_stream **out, const er_prepare_spec *spec, int32_t stored_w, int32_t stored_h,
+                     int32_t orientation, int32_t denom, int32_t channels, er_error *err)
+{
+    *out = NULL;
+    if (stored_w < 1 || stored_h < 1 || (channels != 1 && channels != 3) || (denom != 1 && denom != 2 &&
+        denom != 4 && denom != 8))
+        return er_fail(err, ER_E_FIELD, "not a decodable layout (%dx%d, %d channels, scale 1/%d)", stored_w,
+                       stored_h, channels, denom);
+    er_image probe = {stored_w, stored_h, channels, (uint8_t *)"", orientation};
+    er_code rc = check_spec(&probe, spec, err);
+    if (rc != ER_OK) return rc;
+    const int32_t o = orientation >= 1 && orientation <= 8 ? orientation : 1;
+    const int transposed = o >= 5;
+    const int32_t uw = transposed ? stored_h : stored_w, uh = transposed ? stored_w : stored_h;
+    int32_t x0 = 0, y0 = 0, cw = uw, ch = uh;
+    if (spec->crop) {
+        const int32_t side = cw < ch ? cw : ch;
+        x0 = (cw - side) / 2;
+        y0 = (ch - side) / 2;
+        cw = ch = side;
+    }
+    if (er_box_denominator(spec, uw, uh) < denom)
+        return er_fail(err, ER_E_FIELD, "a %dx%d image cannot be area-averaged to %dx%d at scale 1/%d", uw, uh,
+                       spec->width, spec->height, denom);
+
+    er_box_stream *s = alloc_zero(1, sizeof *s);
+    if (!s) return er_fail(err, ER_E_MEMORY, "out of memory for the resize state");
+    s->channels = channels;
+    s->out_w = spec->width;
+    s->out_h = spec->height;
+    s->out_c = spec->channels;
+    s->dec_w = (int32_t)(((int64_t)stored_w + denom - 1) / denom);
+    memcpy(s->norm, spec->norm, sizeof s->norm);
+    const int x_reversed = (0x18c >> o) & 1, y_reversed = (0xd8 >> o) & 1; /* x: 2,3,7,8; y: 3,4,6,7 */
+    s->x_bins = transposed ? s->out_h : s->out_w;
+    s->x_step = transposed ? (size_t)s->out_w : 1;
+    s->y_step = transposed ? 1 : (size_t)s->out_w;
+    s->count_u = alloc_zero((size_t)s->out_w, sizeof(uint32_t));
+    s->count_v = alloc_zero((size_t)s->out_h, sizeof(uint32_t));
+    s->hsum = alloc_zero((size_t)s->x_bins * (size_t)channels, sizeof(uint64_t));
+    size_t cells;
+    s->acc = mul_size((size_t)s->out_w * (size_t)s->out_h, (size_t)channels, &cells)
+                 ? alloc_zero(cells, sizeof(double)) : NULL;
+    int ok = s->count_u && s->count_v && s->hsum && s->acc;
+    if (ok)
+        ok = transposed
+                 ? plan_box_axis(&s->ax, stored_w, denom, x_reversed, y0, ch, s->out_h, s->count_v) &&
+                       plan_box_axis(&s->ay, stored_h, denom, y_reversed, x0, cw, s->out_w, s->count_u)
+                 : plan_box_axis(&s->ax, stored_w, denom, x_reversed, x0, cw, s->out_w, s->count_u) &&
+                       plan_box_axis(&s->ay, stored_h, denom, y_reversed, y0, ch, s->out_h, s->count_v);
+    if (!ok) {
+        er_box_free(s);
+        return er_fail(err, ER_E_MEMORY, "out of memory for the resize tables of a %dx%d image", stored_w,
+                       stored_h);
+    }
+    *out = s;
+    return ER_OK;
+}
+
+void er_box_row(er_box_stream *s, int32_t y, const uint8_t *px)
+{
+    const int32_t yb = s->ay.bin[y];
+    if (yb < 0) return; /* outside the crop */
+    const int32_t C = s->channels;
+    uint64_t *h = s->hsum;
+    memset(h, 0, (size_t)s->x_bins * (size_t)C * sizeof *h);
+    for (int32_t i = 0; i < s->dec_w; i++, px += C) {
+        const int32_t b = s->ax.bin[i];
+        if (b < 0) continue;
+        const uint32_t w0 = s->ax.w0[i], w1 = s->ax.w1[i];
+        uint64_t *t = h + (size_t)b * (size_t)C;
+        for (int32_t c = 0; c < C; c++) t[c] += (uint64_t)w0 * px[c];
+        if (w1)
+            for (int32_t c = 0; c < C; c++) t[C + c] += (uint64_t)w1 * px[c];
+    }
+    const uint32_t wy[2] = {s->ay.w0[y], s->ay.w1[y]};
+    for (int k = 0; k < 2; k++) {
+        if (!wy[k]) continue;
+        double *row = s->acc + (size_t)(yb + k) * s->y_step * (size_t)C;
+        for (int32_t b = 0; b < s->x_bins; b++) {
+            double *cell = row + (size_t)b * s->x_step * (size_t)C;
+            for (int32_t c = 0; c < C; c++) cell[c] += (double)wy[k] * (double)h[(size_t)b * (size_t)C + (size_t)c];
+        }
+    }
+}
+
+void er_box_finish(const er_box_stream *s, float *out)
+{
+    const size_t plane = (size_t)s->out_w * (size_t)s->out_h;
+    for (int32_t v = 0; v < s->out_h; v++)
+        for (int32_t u = 0; u < s->out_w; u++) {
+            const size_t at = (size_t)v * (size_t)s->out_w + (size_t)u;
+            const double n = (double)s->count_u[u] * (double)s->count_v[v];
+            const double *cell = s->acc + at * (size_t)s->channels;
+            float rgb[3];
+            for (int32_t c = 0; c < s->channels; c++) rgb[c] = (float)(cell[c] / n);
+            if (s->channels == 1) rgb[1] = rgb[2] = rgb[0];
+            if (s->out_c == 1 && s->channels == 3) rgb[0] = luma(rgb[0], rgb[1], rgb[2]);
+            /* the normalisation of er_image_prepare, operation for operation */
+            for (int32_t c = 0; c < s->out_c; c++)
+                out[(size_t)c * plane + at] = (rgb[c] / 255.0f - s->norm[2 * c]) / s->norm[2 * c + 1];
+        }
+}

@@ -166,6 +166,38 @@ typedef struct er_prepare_spec {
    E_FIELD (a bad spec). */
 er_code er_image_prepare(const er_image *img, const er_prepare_spec *spec, float *out, er_error *err);
 
+/* Decode and prepare in one call, as er_image_decode + er_image_prepare
+   would, but without the full-size image where that pays: a baseline or
+   progressive JPEG (grey or YCbCr) whose crop shrinks to the output on both
+   axes is decoded row by row straight into an area average (er_box_*), and
+   at a reduced DCT scale (1/2, 1/4, 1/8, as libjpeg's scale_denom) when the
+   crop still holds at least twice the output size at that scale. Other
+   images take the two-step path. *prepare_ms gets the milliseconds spent
+   preparing (for a streamed JPEG, the time inside the area average, which
+   runs between decoded rows). Errors as er_image_decode and er_image_prepare. */
+er_code er_image_decode_prepare(const uint8_t *data, size_t len, uint64_t max_pixels, int exif,
+                                const er_prepare_spec *spec, float *out, double *prepare_ms, er_error *err);
+
+/* The streaming area average: output pixel (x, y) is the mean of the crop's
+   full-size pixels whose centres fall in its box, as Pillow's BOX filter,
+   fed rows of an image decoded at scale 1/denom (each pixel the mean of
+   denom x denom full-size ones). Rows are stored rows (orientation says how
+   they stand upright, as er_image_layout), decoded size ceil(stored / denom).
+   er_box_denominator: 0 when an axis of the crop would have to grow (not a
+   box resize), else the largest denom in {1, 2, 4, 8} that leaves at least
+   twice the output size in the crop. */
+typedef struct er_box_stream er_box_stream;
+int32_t er_box_denominator(const er_prepare_spec *spec, int32_t upright_w, int32_t upright_h);
+/* *s is owned by the caller (er_box_free) on ER_OK; E_FIELD for a bad spec
+   or a denom the sizes do not allow, E_MEMORY. */
+er_code er_box_begin(er_box_stream **s, const er_prepare_spec *spec, int32_t stored_w, int32_t stored_h,
+                     int32_t orientation, int32_t denom, int32_t channels, er_error *err);
+/* Stored row y (0 <= y < ceil(stored_h / denom)) of channels interleaved bytes. */
+void er_box_row(er_box_stream *s, int32_t y, const uint8_t *px);
+/* Write the normalised NCHW tensor (spec's channels, height, width) to out. */
+void er_box_finish(const er_box_stream *s, float *out);
+void er_box_free(er_box_stream *s); /* NULL-safe */
+
 /* ---- JSON output (er_json.c) --------------------------------------------- */
 
 /* A growable string. Appends never fail visibly: after an allocation failure

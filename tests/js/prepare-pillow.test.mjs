@@ -10,7 +10,8 @@
 // browser shows them. build/tests/er-prepare (`make runtime-test-tools`) runs the runtime's
 // er_image_decode + er_image_prepare on the same file. Every prepared pixel
 // must be within 2/255 of Pillow's: Pillow rounds to 8 bits between its two
-// resize passes and libjpeg's IDCT is not stb_image's, edgerun keeps floats.
+// resize passes, edgerun keeps floats. (The decoded JPEG pixels themselves
+// are Pillow's exactly: jpeg-pillow.test.mjs.)
 // (Box ties are not a source of difference: the kernels' box table repeats
 // Pillow's own arithmetic, see er_resample.c.)
 import { test } from 'node:test';

@@ -13,7 +13,16 @@
        length, and the driver is built with ASan and UBSan: any read past the
        data or other memory error aborts it, which is the point.
 
-   The driver of tests/js/prepare-pillow.test.mjs. */
+     er-prepare --decode IMAGE
+       writes the decoded pixels upright (EXIF orientation applied) to
+       stdout: width, height and channels as three little-endian int32,
+       then the rows, channels interleaved - what Pillow's
+       ImageOps.exif_transpose(Image.open(IMAGE)) holds.
+     er-prepare --stream IMAGE WIDTH HEIGHT CHANNELS CROP(0|1)
+       as the first form, through er_image_decode_prepare (the path the
+       protocol takes: large JPEGs decoded at a reduced scale and streamed).
+
+   The driver of tests/js/prepare-pillow.test.mjs and jpeg-pillow.test.mjs. */
 #include "er_runtime.h"
 
 #include <stdio.h>
@@ -125,11 +134,49 @@ static int damage(int count, int n_files, char **files)
     return 0;
 }
 
+/* The upright pixels of a decoded image, header first (see the usage above). */
+static int decode_upright(const char *path)
+{
+    size_t len;
+    uint8_t *data = read_file(path, &len);
+    if (!data) return fail("cannot read the image");
+    er_image img;
+    er_error err;
+    er_code rc = er_image_decode(data, len, ER_DEFAULT_MAX_PIXELS, 1, &img, &err);
+    free(data);
+    if (rc != ER_OK) {
+        fprintf(stderr, "%s: %s\n", er_code_name(rc), err.message);
+        return 1;
+    }
+    const int32_t head[3] = {img.width, img.height, img.channels};
+    const er_image_steps at = er_image_layout(&img);
+    size_t row_bytes = (size_t)img.width * (size_t)img.channels;
+    uint8_t *row = malloc(row_bytes);
+    int ok = row && fwrite(head, sizeof head, 1, stdout) == 1;
+    for (int32_t y = 0; ok && y < img.height; y++) {
+        for (int32_t x = 0; x < img.width; x++) {
+            size_t from = at.origin + (size_t)x * (size_t)at.right + (size_t)y * (size_t)at.down;
+            memcpy(row + (size_t)x * (size_t)img.channels, img.pixels + from, (size_t)img.channels);
+        }
+        ok = fwrite(row, 1, row_bytes, stdout) == row_bytes;
+    }
+    free(row);
+    er_image_free(&img);
+    return ok ? 0 : fail("cannot write the output");
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "--damage") == 0) return damage(atoi(argv[2]), argc - 3, argv + 3);
+    if (argc == 3 && strcmp(argv[1], "--decode") == 0) return decode_upright(argv[2]);
+    const int stream = argc == 7 && strcmp(argv[1], "--stream") == 0;
+    if (stream) {
+        argv++;
+        argc--;
+    }
     if (argc != 6)
-        return fail("usage: er-prepare IMAGE WIDTH HEIGHT CHANNELS CROP(0|1) | er-prepare --damage COUNT IMAGE...");
+        return fail("usage: er-prepare [--stream] IMAGE WIDTH HEIGHT CHANNELS CROP(0|1) | er-prepare --damage COUNT "
+                    "IMAGE... | er-prepare --decode IMAGE");
     size_t len;
     uint8_t *data = read_file(argv[1], &len);
     if (!data) return fail("cannot read the image");
@@ -139,8 +186,10 @@ int main(int argc, char **argv)
     float *out = malloc(count * sizeof(float));
     er_error err;
     int32_t orientation;
-    er_code rc = out ? decode_and_prepare(data, len, &spec, out, &orientation, &err)
-                     : er_fail(&err, ER_E_MEMORY, "no memory");
+    double prepare_ms;
+    er_code rc = !out     ? er_fail(&err, ER_E_MEMORY, "no memory")
+                 : stream ? er_image_decode_prepare(data, len, ER_DEFAULT_MAX_PIXELS, 1, &spec, out, &prepare_ms, &err)
+                          : decode_and_prepare(data, len, &spec, out, &orientation, &err);
     free(data);
     if (rc != ER_OK) {
         fprintf(stderr, "%s: %s\n", er_code_name(rc), err.message);
