@@ -71,7 +71,12 @@ static size_t oversized_huffman_table(const uint8_t *d, size_t len)
     if (i == 0 || i >= len || d[i] != 0xd8) return 0;
     i++;
     while (i + 3 < len) {
-        if (d[i] != 0xff || d[i + 1] == 0xff) { /* entropy-coded data, fill bytes */
+        if (d[i] != 0xff) { /* entropy-coded data: on to the next 0xff */
+            const uint8_t *next = memchr(d + i, 0xff, len - i);
+            i = next ? (size_t)(next - d) : len;
+            continue;
+        }
+        if (d[i + 1] == 0xff) { /* fill bytes */
             i++;
             continue;
         }
@@ -111,20 +116,28 @@ static size_t oversized_huffman_table(const uint8_t *d, size_t len)
    MCU row at a time into a ring of component rows a few rows high, and each
    output row goes to a sink as soon as its upsampling context is there: a
    12 MP photo never exists as full-size planes or RGB. It can also be
-   decoded at scale 1/2, 1/4 or 1/8, like libjpeg's scale_denom: every
-   block's IDCT then yields 4x4, 2x2 or 1x1 pixels (the last from the DC
-   coefficient alone), and, as libjpeg does, a subsampled chroma component
-   is given a larger IDCT instead of being upsampled where that is possible
-   (4:2:0 at 1/2: luma 4x4, chroma 8x8). Files that interleave differently
-   (progressive, one scan per component) go through stb's own scan decoding
-   into full-size component planes at scale 1, with our IDCT installed in
-   its kernel slot, and then through the same row machine. */
+   decoded at scale 1/2, 1/4 or 1/8, like libjpeg's scale_denom, for the
+   area average (er_box_*): every block then yields "cells", the means of
+   its pixels over rectangles of at most denom x denom (the sink's cuts,
+   er_box_cells), computed in the DCT domain (er_jpeg_idct_cells). At 1/8 a
+   block is one cell, its DC coefficient alone, except where an output
+   pixel's edge cuts it: there it splits at the edge, so the average stays
+   exact. All components are reduced to the same cells (a 4:2:0 chroma
+   block to the cells of the 16x16 pixels it covers), which makes the
+   colour conversion per cell, without upsampling. Files that interleave
+   differently (progressive, one scan per component) go through stb's own
+   scan decoding into full-size component planes at scale 1, with our IDCT
+   installed in its kernel slot, and then through the row machine. */
 
 /* Where decoded rows go. begin is told the decoded size first; a non-OK
    code stops the decode with that error. */
 typedef struct jpeg_sink {
     er_code (*begin)(void *ctx, int32_t width, int32_t height, int32_t channels, int32_t denom, er_error *err);
+    /* rows of pixels at scale 1, of cells at a reduced scale */
     void (*row)(void *ctx, int32_t y, const uint8_t *px);
+    /* the cuts of stored axis x or y and whether each cell is used
+       (er_box_cells); only asked when denom > 1 */
+    int32_t (*cells)(void *ctx, int axis_y, const int32_t **start, const int32_t **bin);
     void *ctx;
 } jpeg_sink;
 
@@ -142,6 +155,12 @@ typedef struct jpeg_comp {
     uint8_t *buf;           /* ring * stride bytes; owned unless it is stb's plane */
     int owned;
     uint8_t *up;            /* one upsampled row */
+    /* reduced scales: block b's cells along x are [fx[b], fx[b + 1]), with
+       the weights mx[8 * cell ...] (er_jpeg_cell_weights); the same down */
+    int32_t *fx, *fy;
+    uint8_t *ux, *uy;       /* block column / row has a cell inside the crop */
+    uint8_t *wx, *wy;       /* block column / row is a single cell */
+    int16_t *mx, *my;
 } jpeg_comp;
 
 typedef struct jpeg_run {
@@ -151,6 +170,7 @@ typedef struct jpeg_run {
     int32_t hmax, vmax;
     int32_t denom, width, height;
     int32_t next;           /* next output row */
+    int32_t cells;          /* reduced scale: rows are of cells (width, height count cells) */
     jpeg_comp c[3];
     uint8_t *out;           /* one output row, width * n bytes */
     const jpeg_sink *sink;
@@ -161,6 +181,14 @@ static void jpeg_run_free(jpeg_run *r)
     for (int k = 0; k < 3; k++) {
         if (r->c[k].owned) er_mem_free(r->c[k].buf);
         er_mem_free(r->c[k].up);
+        er_mem_free(r->c[k].fx);
+        er_mem_free(r->c[k].fy);
+        er_mem_free(r->c[k].ux);
+        er_mem_free(r->c[k].uy);
+        er_mem_free(r->c[k].wx);
+        er_mem_free(r->c[k].wy);
+        er_mem_free(r->c[k].mx);
+        er_mem_free(r->c[k].my);
     }
     er_mem_free(r->out);
     stbi__free_jpeg_components(&r->z, r->z.s && r->z.s->img_n <= 4 ? r->z.s->img_n : 0, 0);
@@ -233,6 +261,42 @@ static void jpeg_emit(jpeg_run *r)
     }
 }
 
+/* The cells of one component along one axis: block b (covering `span`
+   full-size pixels from b * span) gets cells [first[b], first[b + 1]) of
+   the sink's cuts, each with its 8 weights; used[b] says whether any of
+   them is inside the crop (blocks outside it are not transformed), whole[b]
+   whether the block is one cell (transformed from its DC alone). Fails (0) when the cuts do not
+   fall on the block edges (they always do: blocks start at multiples of 8,
+   and every multiple of the scale denominator is a cut) or memory is out. */
+static int plan_cells(int32_t blocks, int32_t span, int32_t spread, const int32_t *cut, const int32_t *bin,
+                      int32_t n, int32_t **first, uint8_t **used, uint8_t **whole, int16_t **m)
+{
+    *used = er_mem_alloc((size_t)blocks + 1);
+    *whole = er_mem_alloc((size_t)blocks + 1);
+    if (!*used || !*whole) return 0;
+    *first = er_mem_alloc(((size_t)blocks + 1) * sizeof **first);
+    *m = er_mem_alloc((size_t)(n ? n : 1) * 8 * sizeof **m);
+    if (!*first || !*m) return 0;
+    int32_t i = 0;
+    for (int32_t b = 0; b <= blocks; b++) {
+        const int64_t at = (int64_t)b * span;
+        while (i < n && cut[i] < at) i++;
+        if (i < n && cut[i] != at) return 0;
+        (*first)[b] = i;
+    }
+    for (int32_t b = 0; b < blocks; b++) {
+        if ((*first)[b + 1] - (*first)[b] > 32) return 0; /* er_jpeg_idct_cells' limit */
+        (*used)[b] = 0;
+        (*whole)[b] = (*first)[b + 1] - (*first)[b] == 1 && cut[(*first)[b]] == (int64_t)b * span &&
+                      cut[(*first)[b] + 1] == (int64_t)(b + 1) * span;
+        for (int32_t c = (*first)[b]; c < (*first)[b + 1]; c++) (*used)[b] |= bin[c] >= 0;
+        for (int32_t c = (*first)[b]; c < (*first)[b + 1]; c++)
+            er_jpeg_cell_weights(*m + 8 * (size_t)c, (int)(cut[c] - (int64_t)b * span),
+                                 (int)(cut[c + 1] - (int64_t)b * span), (int)spread);
+    }
+    return 1;
+}
+
 /* Sizes and upsampling of every component at scale 8/N (N = 8 / denom), as
    libjpeg's jdmaster.c and jdsample.c choose them; allocates the ring
    buffers when `ring` (streaming) and the row buffers. */
@@ -244,6 +308,37 @@ static er_code jpeg_plan(jpeg_run *r, int32_t denom, int ring, er_error *err)
     r->width = (int32_t)(((int64_t)img_x * N + 7) / 8);
     r->height = (int32_t)(((int64_t)img_y * N + 7) / 8);
     const int32_t mcu_x = (int32_t)(((int64_t)img_x + 8 * r->hmax - 1) / (8 * r->hmax));
+    er_code rc = r->sink->begin(r->sink->ctx, r->width, r->height, r->n, denom, err);
+    if (rc != ER_OK) return rc;
+    r->cells = ring && denom > 1;
+    if (r->cells) {
+        const int32_t *cx, *cy, *bx, *by;
+        r->width = r->sink->cells(r->sink->ctx, 0, &cx, &bx);
+        r->height = r->sink->cells(r->sink->ctx, 1, &cy, &by);
+        for (int32_t k = 0; k < r->n; k++) {
+            jpeg_comp *c = &r->c[k];
+            const int32_t h = r->n == 1 ? 1 : z->img_comp[k].h, v = r->n == 1 ? 1 : z->img_comp[k].v;
+            const int32_t across = r->n == 1 ? (img_x + 7) / 8 : mcu_x * h;
+            const int32_t down = r->n == 1 ? (img_y + 7) / 8 : z->img_mcu_y * v;
+            if (!plan_cells(across, 8 * (r->hmax / h), r->hmax / h, cx, bx, r->width, &c->fx, &c->ux, &c->wx, &c->mx) ||
+                !plan_cells(down, 8 * (r->vmax / v), r->vmax / v, cy, by, r->height, &c->fy, &c->uy, &c->wy, &c->my))
+                return er_fail(err, ER_E_MEMORY, "out of memory for the JPEG's reduced-scale tables");
+            c->ssize = 8;
+            c->stride = r->width;
+            c->ring = 1;
+            for (int32_t j = 0; j < z->img_mcu_y || (r->n == 1 && j < down); j++) {
+                const int32_t lo = j * v < down ? j * v : down, hi = (j + 1) * v < down ? (j + 1) * v : down;
+                if (c->fy[hi] - c->fy[lo] > c->ring) c->ring = c->fy[hi] - c->fy[lo];
+            }
+            c->buf = er_mem_alloc((size_t)c->ring * (size_t)c->stride);
+            c->owned = 1;
+            if (!c->buf) return er_fail(err, ER_E_MEMORY, "out of memory for the JPEG row buffers");
+            memset(c->buf, 128, (size_t)c->ring * (size_t)c->stride); /* cells outside the crop stay grey */
+        }
+        r->out = er_mem_alloc((size_t)r->width * (size_t)r->n);
+        if (!r->out) return er_fail(err, ER_E_MEMORY, "out of memory for a JPEG output row");
+        return ER_OK;
+    }
     for (int32_t k = 0; k < r->n; k++) {
         jpeg_comp *c = &r->c[k];
         const int32_t h = r->n == 1 ? 1 : z->img_comp[k].h, v = r->n == 1 ? 1 : z->img_comp[k].v;
@@ -282,7 +377,33 @@ static er_code jpeg_plan(jpeg_run *r, int32_t denom, int ring, er_error *err)
     }
     r->out = er_mem_alloc((size_t)r->width * (size_t)r->n);
     if (!r->out) return er_fail(err, ER_E_MEMORY, "out of memory for a JPEG output row");
-    return r->sink->begin(r->sink->ctx, r->width, r->height, r->n, denom, err);
+    return ER_OK;
+}
+
+/* Reduced scale: convert and hand over cell rows [from, to), which the
+   band buffers hold from row `from`. */
+static void jpeg_emit_cells(jpeg_run *r, int32_t from, int32_t to)
+{
+    for (int32_t y = from; y < to; y++) {
+        const size_t at = (size_t)(y - from) * (size_t)r->width;
+        const uint8_t *p0 = r->c[0].buf + at;
+        if (r->n == 1) {
+            r->sink->row(r->sink->ctx, y, p0);
+            continue;
+        }
+        const uint8_t *p1 = r->c[1].buf + at, *p2 = r->c[2].buf + at;
+        if (r->is_rgb) {
+            for (int32_t i = 0; i < r->width; i++) {
+                r->out[3 * (size_t)i] = p0[i];
+                r->out[3 * (size_t)i + 1] = p1[i];
+                r->out[3 * (size_t)i + 2] = p2[i];
+            }
+        } else {
+            er_jpeg_ycc_to_rgb(r->out, p0, p1, p2, r->width, 3);
+        }
+        r->sink->row(r->sink->ctx, y, r->out);
+    }
+    r->next = to;
 }
 
 /* Decode the scan stb has just read the header of, one MCU row at a time.
@@ -313,10 +434,19 @@ static int jpeg_stream_scan(jpeg_run *r)
                                                          z->fast_ac[ha], k, z->dequant[z->img_comp[k].tq]))
                                 return 0;
                         }
-                        uint8_t *at = comp_row(c, j * c->band + by * c->ssize) +
-                                      (size_t)(i * h + bx) * (size_t)c->ssize;
-                        if (c->ssize == 8) er_jpeg_idct_8x8(at, c->stride, data);
-                        else er_jpeg_idct_scaled(at, c->stride, data, c->ssize);
+                        if (r->cells) {
+                            const int32_t X = i * h + bx, Y = j * v + by, band = c->fy[j * v];
+                            const int32_t nx = c->fx[X + 1] - c->fx[X], ny = c->fy[Y + 1] - c->fy[Y];
+                            uint8_t *out = c->buf + (size_t)(c->fy[Y] - band) * (size_t)c->stride + (size_t)c->fx[X];
+                            if (nx == 0 || ny == 0 || !c->ux[X] || !c->uy[Y]) continue; /* past the edge, or cropped */
+                            if (c->wx[X] && c->wy[Y]) er_jpeg_idct_dc(out, data);
+                            else er_jpeg_idct_cells(out, c->stride, data, c->my + 8 * (size_t)c->fy[Y], ny,
+                                                   c->mx + 8 * (size_t)c->fx[X], nx);
+                        } else {
+                            er_jpeg_idct_8x8(comp_row(c, j * c->band + by * c->ssize) +
+                                                 (size_t)(i * h + bx) * (size_t)c->ssize,
+                                             c->stride, data);
+                        }
                     }
             }
             if (!ended && --z->todo <= 0) { /* end of a restart interval */
@@ -324,6 +454,11 @@ static int jpeg_stream_scan(jpeg_run *r)
                 if (STBI__RESTART(z->marker)) stbi__jpeg_reset(z);
                 else ended = 1;
             }
+        }
+        if (r->cells) {
+            const int32_t v = r->n == 1 ? 1 : z->img_comp[0].v;
+            jpeg_emit_cells(r, r->c[0].fy[j * v], r->c[0].fy[(j + 1) * v]);
+            continue;
         }
         for (int32_t k = 0; k < r->n; k++) {
             const int64_t have = (int64_t)(j + 1) * r->c[k].band;
@@ -557,7 +692,7 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, in
     if (rc != ER_OK) return rc;
     int dw = 0, dh = 0, dn = 0;
     if (is_jpeg(data, len)) { /* libjpeg's pixels (er_jpeg.h) */
-        const jpeg_sink sink = {image_sink_begin, image_sink_row, img};
+        const jpeg_sink sink = {image_sink_begin, image_sink_row, NULL, img};
         rc = jpeg_decode(data, len, 1, &sink, &declined, err);
         if (rc != ER_OK) {
             er_image_free(img);
@@ -614,6 +749,11 @@ static void box_sink_row(void *ctx, int32_t y, const uint8_t *px)
     b->ms += er_now_ms() - t;
 }
 
+static int32_t box_sink_cells(void *ctx, int axis_y, const int32_t **start, const int32_t **bin)
+{
+    return er_box_cells(((box_sink *)ctx)->box, axis_y, start, bin);
+}
+
 er_code er_image_decode_prepare(const uint8_t *data, size_t len, uint64_t max_pixels, int exif,
                                 const er_prepare_spec *spec, float *out, double *prepare_ms, er_error *err)
 {
@@ -626,7 +766,7 @@ er_code er_image_decode_prepare(const uint8_t *data, size_t len, uint64_t max_pi
     const int32_t denom = er_box_denominator(spec, uw, uh);
     if (is_jpeg(data, len) && denom > 0) {
         box_sink b = {spec, w, h, orientation, NULL, 0};
-        const jpeg_sink sink = {box_sink_begin, box_sink_row, &b};
+        const jpeg_sink sink = {box_sink_begin, box_sink_row, box_sink_cells, &b};
         rc = jpeg_decode(data, len, denom, &sink, &declined, err);
         if (rc == ER_OK && !declined) {
             const double t = er_now_ms();

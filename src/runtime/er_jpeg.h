@@ -20,12 +20,19 @@
      Coefficients arrive dequantized, in natural (not zig-zag) order.
 
        er_jpeg_idct_8x8(out, stride, coef)   8x8 pixels, libjpeg's islow
-       er_jpeg_idct_scaled(out, stride, coef, n)
-                                  n x n pixels (n = 1, 2 or 4): each the mean
-                                  of the (8/n)^2 pixels the full IDCT would
-                                  give, computed in the DCT domain. n = 1 reads
-                                  only the DC coefficient, as libjpeg does at
-                                  scale 1/8, and equals its jpeg_idct_1x1.
+       er_jpeg_cell_weights(m, from, to, spread)
+       er_jpeg_idct_cells(out, stride, coef, my, ny, mx, nx)
+                                  reduced decoding: ny x nx "cells" of a block,
+                                  each the mean of the pixels the full IDCT
+                                  gives over a rectangle, computed in the DCT
+                                  domain. m (8 weights) describes the span
+                                  [from, to) of one axis, in positions of
+                                  `spread` per sample (2 for the chroma of
+                                  4:2:0 counted in luma pixels); my and mx are
+                                  ny and nx such rows (ny, nx <= 32).
+       er_jpeg_idct_dc(out, coef)  the whole block as one cell: its DC
+                                  coefficient alone, libjpeg's scale 1/8
+                                  (jpeg_idct_1x1).
        er_jpeg_ycc_to_rgb(out, y, cb, cr, count, step)
        er_jpeg_upsample_h2v1(out, in, w)          libjpeg's h2v1_fancy_upsample
        er_jpeg_upsample_h2v2(out, near, far, w)   h2v2_fancy_upsample, one row
@@ -42,7 +49,10 @@
 #include <stdint.h>
 
 void er_jpeg_idct_8x8(uint8_t *out, int stride, short coef[64]);
-void er_jpeg_idct_scaled(uint8_t *out, int stride, const short coef[64], int n);
+void er_jpeg_cell_weights(int16_t m[8], int from, int to, int spread);
+void er_jpeg_idct_dc(uint8_t *out, const short coef[64]);
+void er_jpeg_idct_cells(uint8_t *out, int stride, const short coef[64], const int16_t *my, int ny,
+                        const int16_t *mx, int nx);
 void er_jpeg_ycc_to_rgb(uint8_t *out, const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int count, int step);
 void er_jpeg_upsample_h2v1(uint8_t *out, const uint8_t *in, int w);
 void er_jpeg_upsample_h2v2(uint8_t *out, const uint8_t *near, const uint8_t *far, int w);

@@ -123,50 +123,82 @@ void er_jpeg_idct_8x8(uint8_t *out, int stride, short coef[64])
     }
 }
 
-/* Reduced IDCTs. Row m of AREA_n holds, in 2^13 units, the mean over the
-   8/n full-size positions x of output pixel m of (C(u)/2) cos((2x+1)u pi/16),
-   C(0) = 1/sqrt(2): the basis functions of the 8-point IDCT averaged over
-   each output pixel. So an n x n output pixel is the area mean of the 8x8
-   pixels the exact IDCT would give (before their rounding); unlike
-   libjpeg's reduced IDCTs (which keep only the n lowest frequencies), no
-   frequency is dropped, and the box resize that follows sees the same
-   averages Pillow's full-size decode would give it. */
-static const int16_t AREA4[4][8] = {
-    {2896, 3711, 2676, 1303, 0, -871, -1108, -738},
-    {2896, 1537, -2676, -3146, 0, 2102, 1108, -306},
-    {2896, -1537, -2676, 3146, 0, -2102, 1108, 306},
-    {2896, -3711, 2676, -1303, 0, 871, -1108, 738},
-};
-static const int16_t AREA2[2][8] = {
-    {2896, 2624, 0, -922, 0, 616, 0, -522},
-    {2896, -2624, 0, 922, 0, -616, 0, 522},
+/* Reduced decoding: the mean of the exact IDCT over a rectangle ("cell")
+   of a block, computed from the coefficients without the 64 pixels. The
+   IDCT is linear, so the mean over columns [a, b) of row y is
+   sum_u F(u) * mean_{a<=x<b} basis_u(x), basis_u(x) = C(u)/2 cos((2x+1)u pi/16),
+   C(0) = 1/sqrt(2); and separably in 2-D. BASIS holds basis_u(x) in 2^20
+   units. A chroma sample of 4:2:0 or 4:2:2 spans two pixels ("spread" 2):
+   there the weights follow libjpeg's fancy upsampling inside the block. A whole block as one cell needs only F(0,0) (every other basis
+   function sums to zero over 8 samples): that is libjpeg's DC-only scale
+   1/8 (jpeg_idct_1x1), er_jpeg_idct_dc. */
+static const int32_t BASIS[8][8] = {
+    {370728, 370728, 370728, 370728, 370728, 370728, 370728, 370728},
+    {514214, 435930, 291279, 102284, -102284, -291279, -435930, -514214},
+    {484379, 200636, -200636, -484379, -484379, -200636, 200636, 484379},
+    {435930, -102284, -514214, -291279, 291279, 514214, 102284, -435930},
+    {370728, -370728, -370728, 370728, 370728, -370728, -370728, 370728},
+    {291279, -514214, 102284, 435930, -435930, -102284, 514214, -291279},
+    {200636, -484379, 484379, -200636, -200636, 484379, -484379, 200636},
+    {102284, -291279, 435930, -514214, 514214, -435930, 291279, -102284},
 };
 
-void er_jpeg_idct_scaled(uint8_t *out, int stride, const short coef[64], int n)
+void er_jpeg_cell_weights(int16_t m[8], int from, int to, int spread)
 {
-    if (n <= 1) { /* DC only: libjpeg's jpeg_idct_1x1 */
-        out[0] = range_limit(descale(coef[0], 3));
-        return;
-    }
-    const int16_t(*a)[8] = n == 2 ? AREA2 : AREA4;
-    if (n != 2) n = 4;
-    int64_t ws[4][8]; /* ws[m][u]: column pass, PASS1_BITS fraction bits */
+    const int64_t len = to - from;
     for (int u = 0; u < 8; u++) {
+        int64_t sum = 0; /* 2^20 units, times 4 */
+        for (int x = from; x < to; x++) {
+            const int k = x / spread;
+            if (spread == 2) {
+                /* libjpeg's fancy upsampling, 3/4 of the nearer sample and
+                   1/4 of the further; at the block's edge the further one
+                   belongs to the next block, and the edge sample stands in */
+                const int far = x & 1 ? (k < 7 ? k + 1 : 7) : (k > 0 ? k - 1 : 0);
+                sum += 3 * (int64_t)BASIS[u][k] + BASIS[u][far];
+            } else {
+                sum += 4 * (int64_t)BASIS[u][k];
+            }
+        }
+        /* mean, to 2^13 units, rounded half away from zero */
+        const int64_t den = len << 9;
+        m[u] = (int16_t)(sum >= 0 ? (sum + den / 2) / den : -((-sum + den / 2) / den));
+    }
+}
+
+void er_jpeg_idct_dc(uint8_t *out, const short coef[64])
+{
+    out[0] = range_limit(descale(coef[0], 3));
+}
+
+void er_jpeg_idct_cells(uint8_t *out, int stride, const short coef[64], const int16_t *my, int ny,
+                        const int16_t *mx, int nx)
+{
+    int64_t ws[32][8]; /* ws[row cell][u]: the column pass, PASS1_BITS fraction bits */
+    int used = 8;      /* columns u >= used are all zero: the row pass skips them */
+    while (used > 1) {
+        const short *col = coef + used - 1;
+        if (col[0] | col[8] | col[16] | col[24] | col[32] | col[40] | col[48] | col[56]) break;
+        used--;
+    }
+    for (int u = 0; u < used; u++) {
         const short *col = coef + u;
         int nonzero = 0;
         for (int v = 1; v < 8; v++) nonzero |= col[8 * v];
-        for (int m = 0; m < n; m++) {
-            int64_t s = (int64_t)a[m][0] * col[0];
+        for (int r = 0; r < ny; r++) {
+            const int16_t *w = my + 8 * r;
+            int64_t sum = (int64_t)w[0] * col[0];
             if (nonzero)
-                for (int v = 1; v < 8; v++) s += (int64_t)a[m][v] * col[8 * v];
-            ws[m][u] = descale(s, CONST_BITS - PASS1_BITS);
+                for (int v = 1; v < 8; v++) sum += (int64_t)w[v] * col[8 * v];
+            ws[r][u] = descale(sum, CONST_BITS - PASS1_BITS);
         }
     }
-    for (int m = 0; m < n; m++, out += stride)
-        for (int k = 0; k < n; k++) {
-            int64_t s = 0;
-            for (int u = 0; u < 8; u++) s += (int64_t)a[k][u] * ws[m][u];
-            out[k] = range_limit(descale(s, CONST_BITS + PASS1_BITS));
+    for (int r = 0; r < ny; r++, out += stride)
+        for (int c = 0; c < nx; c++) {
+            const int16_t *w = mx + 8 * c;
+            int64_t sum = 0;
+            for (int u = 0; u < used; u++) sum += (int64_t)w[u] * ws[r][u];
+            out[c] = range_limit(descale(sum, CONST_BITS + PASS1_BITS));
         }
 }
 

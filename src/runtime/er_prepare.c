@@ -213,27 +213,33 @@ fail:
    one decoded row at a time, so that a large JPEG never exists as a
    full-size RGB image. Pillow's BOX filter gives output pixel o of an axis
    the input pixels whose centres fall in (o * scale, (o + 1) * scale],
-   scale = input / output, with equal weights; the bins here are computed
-   the same way, with integers, for every full-size pixel of the crop. A
-   decoder running at a reduced scale (1/denom) hands over pixels that each
-   stand for denom x denom full-size pixels (their mean): such a pixel
-   weighs in each bin as many full-size pixels as it holds there, so the
-   averages are those of the full-size image up to the decoder's rounding.
-   At denom 1 with no resize the result is bit-identical to er_image_prepare. */
+   scale = input / output, with equal weights - as decided by its double
+   arithmetic, which on a tie can give a pixel to both neighbours or to
+   neither (er_resample.c's box table has the story); the bins here repeat
+   that arithmetic, so a pixel belongs to 0, 1 or 2 consecutive bins.
 
-/* One stored axis: where its decoded pixels land along the upright output
-   axis it maps to. A decoded pixel lies in at most two bins (bin, bin + 1)
-   because every bin is at least 2 decoded pixels wide when denom > 1, and a
-   full-size pixel lies in one. */
+   A decoder running at scale 1/denom hands over "cells": each axis is cut
+   at every multiple of denom and wherever a bin (or the crop) starts or
+   ends, so a cell is at most denom full-size pixels long and all its
+   pixels belong to the same bins. The
+   decoder gives each cell's mean (the JPEG decoder computes it in the DCT
+   domain, er_jpeg_idct_cells), and the cell weighs as many full-size pixels
+   as it holds: the averages are those of the full-size image up to the
+   decoder's rounding, with no error where a bin boundary cuts a block. At
+   denom 1 the cells are the pixels; with no resize the result is then
+   bit-identical to er_image_prepare. */
+
+/* One stored axis cut into cells. */
 typedef struct box_axis {
-    int32_t *bin;       /* first bin of decoded pixel i, -1 when outside the crop */
-    uint8_t *w0, *w1;   /* full-size pixels of decoded pixel i in bin and bin + 1 */
+    int32_t n;          /* cells */
+    int32_t *start;     /* n + 1: first full-size pixel of each cell, then the axis length */
+    int32_t *bin;       /* the first output pixel of each cell along its upright axis, -1 for none */
+    uint8_t *two;       /* 1 when the cell belongs to bin + 1 as well (a tie) */
 } box_axis;
 
 struct er_box_stream {
     int32_t channels;          /* decoded: 1 or 3 */
     int32_t out_w, out_h, out_c;
-    int32_t dec_w;             /* decoded row length, pixels */
     size_t x_step, y_step;     /* accumulator index step of a stored-x bin and a stored-y bin */
     int32_t x_bins;            /* bins along the axis stored x maps to */
     box_axis ax, ay;           /* stored x, stored y */
@@ -255,9 +261,9 @@ int32_t er_box_denominator(const er_prepare_spec *spec, int32_t upright_w, int32
 
 static void free_box_axis(box_axis *a)
 {
+    er_mem_free(a->start);
     er_mem_free(a->bin);
-    er_mem_free(a->w0);
-    er_mem_free(a->w1);
+    er_mem_free(a->two);
 }
 
 void er_box_free(er_box_stream *s)
@@ -282,37 +288,63 @@ static void *alloc_zero(size_t n, size_t size)
     return p;
 }
 
-/* Fill axis a for a stored axis of `len` full-size pixels decoded at 1/denom
-   (dec = ceil(len / denom) pixels), which maps to an upright axis reversed
-   or not, whose crop starts at `start`, is `crop` long and has `bins` output
-   pixels; count[bin] gets the full-size pixels of each bin. */
+/* Cut a stored axis of `len` full-size pixels into cells for scale
+   1/denom. It maps to an upright axis, reversed or not, whose crop starts
+   at `start`, is `crop` long and has `bins` output pixels; count[bin] gets
+   the full-size pixels of each bin. */
 static int plan_box_axis(box_axis *a, int32_t len, int32_t denom, int reversed, int32_t start, int32_t crop,
                          int32_t bins, uint32_t *count)
 {
-    const int32_t dec = (int32_t)(((int64_t)len + denom - 1) / denom);
-    a->bin = alloc_zero((size_t)dec, sizeof(int32_t));
-    a->w0 = alloc_zero((size_t)dec, 1);
-    a->w1 = alloc_zero((size_t)dec, 1);
-    if (!a->bin || !a->w0 || !a->w1) return 0;
-    for (int32_t i = 0; i < dec; i++) a->bin[i] = -1;
-    for (int32_t q = 0; q < len; q++) {
+    a->start = alloc_zero((size_t)len + 1, sizeof(int32_t));
+    a->bin = alloc_zero((size_t)len, sizeof(int32_t));
+    a->two = alloc_zero((size_t)len, 1);
+    int32_t *lo = alloc_zero((size_t)bins, sizeof(int32_t)), *hi = alloc_zero((size_t)bins, sizeof(int32_t));
+    int ok = a->start && a->bin && a->two && lo && hi;
+    /* Bin o's members [lo[o], hi[o]) in crop coordinates, by Pillow's
+       precompute_coeffs arithmetic for BOX (scale >= 1 here). */
+    const double scale = (double)crop / bins, support = 0.5 * scale, ss = 1.0 / scale;
+    for (int32_t o = 0; ok && o < bins; o++) {
+        const double center = (o + 0.5) * scale;
+        int32_t xmin = (int32_t)(center - support + 0.5), xmax = (int32_t)(center + support + 0.5);
+        if (xmin < 0) xmin = 0;
+        if (xmax > crop) xmax = crop;
+        lo[o] = hi[o] = xmin;
+        for (int32_t x = xmin; x < xmax; x++) {
+            const double t = ((double)x - center + 0.5) * ss;
+            if (t > -0.5 && t <= 0.5) {
+                if (hi[o] == lo[o]) lo[o] = x;
+                hi[o] = x + 1;
+            }
+        }
+        count[o] = (uint32_t)(hi[o] - lo[o]);
+    }
+    /* The first bin of each crop position, and whether the next holds it too. */
+    int32_t *first = ok ? alloc_zero((size_t)crop, sizeof(int32_t)) : NULL;
+    uint8_t *both = ok ? alloc_zero((size_t)crop, 1) : NULL;
+    ok = ok && first && both;
+    for (int32_t p = 0; ok && p < crop; p++) first[p] = -1;
+    for (int32_t o = bins - 1; ok && o >= 0; o--) /* downwards: the lowest bin wins */
+        for (int32_t p = lo[o]; p < hi[o]; p++) {
+            both[p] = first[p] == o + 1;
+            first[p] = o;
+        }
+    a->n = 0;
+    for (int32_t q = 0; ok && q < len; q++) {
         const int64_t p = (reversed ? (int64_t)len - 1 - q : q) - start;
-        if (p < 0 || p >= crop) continue;
-        /* the bin o with (p + 0.5) in (o * crop / bins, (o + 1) * crop / bins] */
-        const int32_t o = (int32_t)(((2 * p + 1) * bins - 1) / (2 * (int64_t)crop));
-        const int32_t i = q / denom;
-        count[o]++;
-        if (a->bin[i] < 0) a->bin[i] = o;
-        if (o == a->bin[i]) a->w0[i]++;
-        else if (o == a->bin[i] + 1) a->w1[i]++;
-        /* else (a reversed axis walks bins downwards): take the lower bin */
-        else if (o == a->bin[i] - 1) {
-            a->w1[i] = a->w0[i];
-            a->w0[i] = 1;
-            a->bin[i] = o;
+        const int32_t b = p >= 0 && p < crop ? first[p] : -1;
+        const uint8_t two = p >= 0 && p < crop ? both[p] : 0;
+        if (q % denom == 0 || b != a->bin[a->n - 1] || two != a->two[a->n - 1]) {
+            a->start[a->n] = q;
+            a->bin[a->n] = b;
+            a->two[a->n++] = two;
         }
     }
-    return 1;
+    er_mem_free(first);
+    er_mem_free(both);
+    if (ok) a->start[a->n] = len;
+    er_mem_free(lo);
+    er_mem_free(hi);
+    return ok;
 }
 
 er_code er_box_begin(er_box_stream **out, const er_prepare_spec *spec, int32_t stored_w, int32_t stored_h,
@@ -346,7 +378,6 @@ er_code er_box_begin(er_box_stream **out, const er_prepare_spec *spec, int32_t s
     s->out_w = spec->width;
     s->out_h = spec->height;
     s->out_c = spec->channels;
-    s->dec_w = (int32_t)(((int64_t)stored_w + denom - 1) / denom);
     memcpy(s->norm, spec->norm, sizeof s->norm);
     const int x_reversed = (0x18c >> o) & 1, y_reversed = (0xd8 >> o) & 1; /* x: 2,3,7,8; y: 3,4,6,7 */
     s->x_bins = transposed ? s->out_h : s->out_w;
@@ -374,6 +405,14 @@ er_code er_box_begin(er_box_stream **out, const er_prepare_spec *spec, int32_t s
     return ER_OK;
 }
 
+int32_t er_box_cells(const er_box_stream *s, int axis_y, const int32_t **start, const int32_t **bin)
+{
+    const box_axis *a = axis_y ? &s->ay : &s->ax;
+    *start = a->start;
+    *bin = a->bin;
+    return a->n;
+}
+
 void er_box_row(er_box_stream *s, int32_t y, const uint8_t *px)
 {
     const int32_t yb = s->ay.bin[y];
@@ -381,22 +420,21 @@ void er_box_row(er_box_stream *s, int32_t y, const uint8_t *px)
     const int32_t C = s->channels;
     uint64_t *h = s->hsum;
     memset(h, 0, (size_t)s->x_bins * (size_t)C * sizeof *h);
-    for (int32_t i = 0; i < s->dec_w; i++, px += C) {
+    for (int32_t i = 0; i < s->ax.n; i++, px += C) {
         const int32_t b = s->ax.bin[i];
         if (b < 0) continue;
-        const uint32_t w0 = s->ax.w0[i], w1 = s->ax.w1[i];
+        const uint32_t w = (uint32_t)(s->ax.start[i + 1] - s->ax.start[i]);
         uint64_t *t = h + (size_t)b * (size_t)C;
-        for (int32_t c = 0; c < C; c++) t[c] += (uint64_t)w0 * px[c];
-        if (w1)
-            for (int32_t c = 0; c < C; c++) t[C + c] += (uint64_t)w1 * px[c];
+        for (int32_t c = 0; c < C; c++) t[c] += (uint64_t)w * px[c];
+        if (s->ax.two[i])
+            for (int32_t c = 0; c < C; c++) t[C + c] += (uint64_t)w * px[c];
     }
-    const uint32_t wy[2] = {s->ay.w0[y], s->ay.w1[y]};
-    for (int k = 0; k < 2; k++) {
-        if (!wy[k]) continue;
+    const double wy = (double)(s->ay.start[y + 1] - s->ay.start[y]);
+    for (int32_t k = 0; k <= (int32_t)s->ay.two[y]; k++) {
         double *row = s->acc + (size_t)(yb + k) * s->y_step * (size_t)C;
         for (int32_t b = 0; b < s->x_bins; b++) {
             double *cell = row + (size_t)b * s->x_step * (size_t)C;
-            for (int32_t c = 0; c < C; c++) cell[c] += (double)wy[k] * (double)h[(size_t)b * (size_t)C + (size_t)c];
+            for (int32_t c = 0; c < C; c++) cell[c] += wy * (double)h[(size_t)b * (size_t)C + (size_t)c];
         }
     }
 }

@@ -180,9 +180,13 @@ er_code er_image_decode_prepare(const uint8_t *data, size_t len, uint64_t max_pi
 
 /* The streaming area average: output pixel (x, y) is the mean of the crop's
    full-size pixels whose centres fall in its box, as Pillow's BOX filter,
-   fed rows of an image decoded at scale 1/denom (each pixel the mean of
-   denom x denom full-size ones). Rows are stored rows (orientation says how
-   they stand upright, as er_image_layout), decoded size ceil(stored / denom).
+   fed one row at a time of an image decoded at scale 1/denom. Each axis of
+   the stored image is cut into cells: at every multiple of denom and where
+   an output pixel (or the crop) begins, so a cell is at most denom pixels
+   long and lies in one output pixel; er_box_cells gives the cuts. The
+   decoder delivers rows of cells (channels interleaved bytes, the mean of
+   each cell's full-size pixels), in stored order: orientation says how they
+   stand upright, as for er_image_layout. At denom 1 the cells are pixels.
    er_box_denominator: 0 when an axis of the crop would have to grow (not a
    box resize), else the largest denom in {1, 2, 4, 8} that leaves at least
    twice the output size in the crop. */
@@ -192,7 +196,13 @@ int32_t er_box_denominator(const er_prepare_spec *spec, int32_t upright_w, int32
    or a denom the sizes do not allow, E_MEMORY. */
 er_code er_box_begin(er_box_stream **s, const er_prepare_spec *spec, int32_t stored_w, int32_t stored_h,
                      int32_t orientation, int32_t denom, int32_t channels, er_error *err);
-/* Stored row y (0 <= y < ceil(stored_h / denom)) of channels interleaved bytes. */
+/* The cells of stored axis x (axis_y 0) or y (1): returns their count n
+   and sets *start to n + 1 ascending full-size positions (the first of
+   each cell, then the axis length) and *bin to n output positions along
+   that axis (-1: the cell is outside the crop, and its value unused);
+   both owned by s. */
+int32_t er_box_cells(const er_box_stream *s, int axis_y, const int32_t **start, const int32_t **bin);
+/* Cell row y (0 <= y < the y axis' cell count): one byte per channel per cell. */
 void er_box_row(er_box_stream *s, int32_t y, const uint8_t *px);
 /* Write the normalised NCHW tensor (spec's channels, height, width) to out. */
 void er_box_finish(const er_box_stream *s, float *out);

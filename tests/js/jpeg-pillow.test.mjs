@@ -64,3 +64,32 @@ test('every generated JPEG should decode to exactly the pixels Pillow decodes', 
   t.diagnostic(`${cases.length} JPEGs, ${pixels} pixels compared, ${failures.length} cases differ`);
   assert.deepEqual(failures, []);
 });
+
+test('damaged JPEGs of every layout should fail with coded errors, not crash, on every decode path', (t) => {
+  // er-prepare runs under ASan and UBSan: a read past the data, an overflow
+  // or any other memory error in stb's parser or our kernels aborts it. Each
+  // damaged copy (bytes overwritten, bits flipped, the end cut off) goes
+  // through the full decode + prepare and twice through the streamed,
+  // reduced-scale path (er_image_decode_prepare at 1/2 and 1/4 or 1/8).
+  const names = ['420-q95', '422-restart', '444-progressive', '420-progressive-restart', 'grey-restart', '420-17x9',
+    '422-1x1', '444-exif6', 'grey-progressive', '420-mid-restart'];
+  const files = names.map((n) => path.join(out, `${n}.jpg`));
+  for (const f of files) assert.ok(fs.existsSync(f), `${f} is missing (the first test writes it)`);
+  const run = spawnSync(driver, ['--damage', '300', ...files], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr.slice(0, 2000));
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, files.length);
+  let streamedOk = 0, streamedDecode = 0;
+  for (const line of lines) {
+    t.diagnostic(path.basename(line));
+    const m = line.match(/: (\d+) prepared, (\d+) E_DECODE, (\d+) E_LIMIT, (\d+) E_MEMORY; streamed twice: (\d+) prepared, (\d+) E_DECODE, (\d+) E_LIMIT, (\d+) E_MEMORY;/);
+    assert.ok(m, line);
+    const [ok, dec, lim, mem, sOk, sDec, sLim, sMem] = m.slice(1).map(Number);
+    assert.equal(ok + dec + lim + mem, 300, line);
+    assert.equal(sOk + sDec + sLim + sMem, 600, line);
+    streamedOk += sOk;
+    streamedDecode += sDec;
+  }
+  // Both outcomes happen: damage that stb tolerates, and damage it reports.
+  assert.ok(streamedOk > 0 && streamedDecode > 0, `streamed: ${streamedOk} prepared, ${streamedDecode} E_DECODE`);
+});

@@ -9,7 +9,8 @@
        overwritten, bits flipped, the end cut off; a fixed sequence) and
        prints how each fared. In a JPEG with an EXIF block, every other copy
        is damaged inside that block only, so that its offsets and counts are
-       the ones that lie. Each copy is a block of its own of exactly its
+       the ones that lie. Each copy also goes through er_image_decode_prepare
+       twice, so that JPEGs are decoded streamed at reduced scales too. Each copy is a block of its own of exactly its
        length, and the driver is built with ASan and UBSan: any read past the
        data or other memory error aborts it, which is the point.
 
@@ -90,7 +91,7 @@ static uint64_t next_random(uint64_t *s)
 static int damage(int count, int n_files, char **files)
 {
     uint64_t seed = 0x9e3779b97f4a7c15u;
-    const er_prepare_spec spec = {7, 5, 3, 1, {0, 1, 0, 1, 0, 1}};
+    const er_prepare_spec spec = {7, 5, 3, 0, {0, 1, 0, 1, 0, 1}}, tiny = {2, 2, 3, 1, {0, 1, 0, 1, 0, 1}};
     float out[7 * 5 * 3];
     for (int f = 0; f < n_files; f++) {
         size_t len;
@@ -98,7 +99,7 @@ static int damage(int count, int n_files, char **files)
         if (!original || !copy || len == 0) return fail("cannot read an image");
         size_t from = 0, to = len;
         int has_exif = exif_block(original, len, &from, &to), exif_damaged = 0;
-        int codes[ER_CODE_COUNT] = {0}, orientations[9] = {0};
+        int codes[ER_CODE_COUNT] = {0}, stream_codes[ER_CODE_COUNT] = {0}, orientations[9] = {0};
         for (int i = 0; i < count; i++) {
             memcpy(copy, original, len);
             size_t n = len;
@@ -119,13 +120,22 @@ static int damage(int count, int n_files, char **files)
             er_error err;
             int32_t orientation = 0;
             er_code rc = decode_and_prepare(exact, n, &spec, out, &orientation, &err);
+            /* and streamed (er_image_decode_prepare): a JPEG decodes at 1/2
+               for the 7x5 output, at 1/4 or 1/8 for a 2x2 crop */
+            for (int k = 0; k < 2; k++) {
+                double ms;
+                er_code streamed = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, k ? &tiny : &spec,
+                                                           out, &ms, &err);
+                stream_codes[streamed]++;
+            }
             free(exact);
             codes[rc]++;
             if (rc == ER_OK) orientations[orientation >= 1 && orientation <= 8 ? orientation : 0]++;
         }
         printf("%s: %d damaged copies (%d in the EXIF block): %d prepared, %d E_DECODE, %d E_LIMIT, %d E_MEMORY; "
-               "prepared by orientation 1-8:", files[f], count, exif_damaged, codes[ER_OK], codes[ER_E_DECODE],
-               codes[ER_E_LIMIT], codes[ER_E_MEMORY]);
+               "streamed twice: %d prepared, %d E_DECODE, %d E_LIMIT, %d E_MEMORY; prepared by orientation 1-8:",
+               files[f], count, exif_damaged, codes[ER_OK], codes[ER_E_DECODE], codes[ER_E_LIMIT], codes[ER_E_MEMORY],
+               stream_codes[ER_OK], stream_codes[ER_E_DECODE], stream_codes[ER_E_LIMIT], stream_codes[ER_E_MEMORY]);
         for (int o = 1; o <= 8; o++) printf(" %d", orientations[o]);
         printf("\n");
         free(original);

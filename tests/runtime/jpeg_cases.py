@@ -83,6 +83,9 @@ def main():
             add('%s-%dx%d' % (tag, w, h), h, w, 3, quality=90, subsampling=ss)
         for o in range(1, 9):
             add('%s-exif%d' % (tag, o), 22, 37, 3, quality=90, subsampling=ss, exif=exif(o))
+    # Big enough for every reduced scale of er_image_decode_prepare (the
+    # damage test of jpeg-pillow.test.mjs).
+    add('420-mid-restart', 240, 320, 3, restart=2, quality=90, subsampling=2, exif=exif(6))
     for q in (50, 95):
         add('grey-q%d' % q, 41, 59, 1, quality=q)
     add('grey-progressive', 39, 47, 1, quality=90, progressive=True)

@@ -8,8 +8,8 @@ pipeline makes of it at full resolution: Image.open, exif_transpose,
 convert, centre crop, BOX resize (pillow_cases.reference). The manifest has
 the layout of pillow_cases.py's. tests/js/jpeg-scaled.test.mjs prepares the
 same files with er_image_decode_prepare, which decodes them at 1/2, 1/4 or
-1/8 scale and never holds the full-size image, and requires every value to
-be within 2/255.
+1/8 scale and never holds the full-size image, and compares. The manifest
+adds source_width/height: the crop's size in full-size pixels.
 
 `photo OUT.jpg W H` writes one such photo (4:2:0, quality 90) for the
 benchmarks (bench/image-path.mjs). Nothing here is committed: a 12 MP JPEG
@@ -21,7 +21,7 @@ import struct
 import sys
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pillow_cases import reference  # noqa: E402
@@ -91,10 +91,14 @@ def main():
     manifest = []
     for image, width, height, channels, crop in CASES:
         name = '%s-%dx%dx%d%s' % (image, width, height, channels, '-crop' if crop else '')
-        ref = reference(os.path.join(out, image + '.jpg'), width, height, channels, crop)
+        path = os.path.join(out, image + '.jpg')
+        ref = reference(path, width, height, channels, crop)
         ref.tofile(os.path.join(out, name + '.u8'))
+        upright = ImageOps.exif_transpose(Image.open(path)).size
+        side = min(upright) if crop else None
         manifest.append({'name': name, 'image': image + '.jpg', 'width': width, 'height': height,
-                         'channels': channels, 'crop': crop, 'reference': name + '.u8'})
+                         'channels': channels, 'crop': crop, 'reference': name + '.u8',
+                         'source_width': side or upright[0], 'source_height': side or upright[1]})
     with open(os.path.join(out, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=1)
 
