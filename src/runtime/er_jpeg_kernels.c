@@ -183,13 +183,12 @@ void er_jpeg_idct_cells(uint8_t *out, int stride, const short coef[64], const in
     }
     for (int u = 0; u < used; u++) {
         const short *col = coef + u;
-        int nonzero = 0;
-        for (int v = 1; v < 8; v++) nonzero |= col[8 * v];
+        int last = 7; /* rows v > last of this column are zero */
+        while (last > 0 && !col[8 * last]) last--;
         for (int r = 0; r < ny; r++) {
             const int16_t *w = my + 8 * r;
             int64_t sum = (int64_t)w[0] * col[0];
-            if (nonzero)
-                for (int v = 1; v < 8; v++) sum += (int64_t)w[v] * col[8 * v];
+            for (int v = 1; v <= last; v++) sum += (int64_t)w[v] * col[8 * v];
             ws[r][u] = descale(sum, CONST_BITS - PASS1_BITS);
         }
     }
