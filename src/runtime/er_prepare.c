@@ -386,8 +386,8 @@ er_code er_box_begin(er_box_stream **out, const er_prepare_spec *spec, int32_t s
     s->count_u = alloc_zero((size_t)s->out_w, sizeof(uint32_t));
     s->count_v = alloc_zero((size_t)s->out_h, sizeof(uint32_t));
     s->hsum = alloc_zero((size_t)s->x_bins * (size_t)channels, sizeof(uint64_t));
-    size_t cells;
-    s->acc = mul_size((size_t)s->out_w * (size_t)s->out_h, (size_t)channels, &cells)
+    size_t pixels, cells;
+    s->acc = mul_size((size_t)s->out_w, (size_t)s->out_h, &pixels) && mul_size(pixels, (size_t)channels, &cells)
                  ? alloc_zero(cells, sizeof(double)) : NULL;
     int ok = s->count_u && s->count_v && s->hsum && s->acc;
     if (ok)

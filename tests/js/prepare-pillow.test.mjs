@@ -45,18 +45,21 @@ test('decode + prepare should match Pillow within 2/255 on every kind of image',
   assert.ok(cases.length >= 30, `only ${cases.length} cases`);
 
   const failures = [];
-  for (const c of cases) {
-    const run = spawnSync(driver, [path.join(out, c.image), c.width, c.height, c.channels, c.crop ? 1 : 0].map(String),
-      { maxBuffer: 1 << 26 });
+  // Both paths: er_image_decode + er_image_prepare, and --stream, the
+  // protocol's er_image_decode_prepare (JPEGs streamed into the average).
+  for (const mode of ['', '--stream']) for (const c of cases) {
+    const args = [path.join(out, c.image), c.width, c.height, c.channels, c.crop ? 1 : 0].map(String);
+    const run = spawnSync(driver, mode ? [mode, ...args] : args, { maxBuffer: 1 << 26 });
+    const name = `${c.name}${mode ? ' streamed' : ''}`;
     if (run.status !== 0) {
-      failures.push(`${c.name}: er-prepare failed: ${run.stderr}`);
+      failures.push(`${name}: er-prepare failed: ${run.stderr}`);
       continue;
     }
     const plane = c.width * c.height;
     const ours = new Float32Array(run.stdout.buffer, run.stdout.byteOffset, run.stdout.byteLength / 4); // CHW, 0..1
     const ref = fs.readFileSync(path.join(out, c.reference)); // HWC, 0..255
     if (ours.length !== plane * c.channels || ref.length !== ours.length) {
-      failures.push(`${c.name}: ${ours.length} values, Pillow has ${ref.length}`);
+      failures.push(`${name}: ${ours.length} values, Pillow has ${ref.length}`);
       continue;
     }
     let max = 0, where = 0;
@@ -66,9 +69,9 @@ test('decode + prepare should match Pillow within 2/255 on every kind of image',
         if (d > max) { max = d; where = i; }
       }
     }
-    t.diagnostic(`${c.name.padEnd(44)} max difference ${max.toFixed(3)}/255`);
+    t.diagnostic(`${name.padEnd(53)} max difference ${max.toFixed(3)}/255`);
     if (!(max <= TOLERANCE)) {
-      failures.push(`${c.name}: ${max.toFixed(3)}/255 at pixel (${where % c.width}, ${Math.floor(where / c.width)})`);
+      failures.push(`${name}: ${max.toFixed(3)}/255 at pixel (${where % c.width}, ${Math.floor(where / c.width)})`);
     }
   }
   assert.deepEqual(failures, []);
