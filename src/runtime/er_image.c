@@ -437,8 +437,8 @@ static int jpeg_stream_scan(jpeg_run *r)
                         if (r->cells) {
                             const int32_t X = i * h + bx, Y = j * v + by, band = c->fy[j * v];
                             const int32_t nx = c->fx[X + 1] - c->fx[X], ny = c->fy[Y + 1] - c->fy[Y];
-                            uint8_t *out = c->buf + (size_t)(c->fy[Y] - band) * (size_t)c->stride + (size_t)c->fx[X];
                             if (nx == 0 || ny == 0 || !c->ux[X] || !c->uy[Y]) continue; /* past the edge, or cropped */
+                            uint8_t *out = c->buf + (size_t)(c->fy[Y] - band) * (size_t)c->stride + (size_t)c->fx[X];
                             if (c->wx[X] && c->wy[Y]) er_jpeg_idct_dc(out, data);
                             else er_jpeg_idct_cells(out, c->stride, data, c->my + 8 * (size_t)c->fy[Y], ny,
                                                    c->mx + 8 * (size_t)c->fx[X], nx);

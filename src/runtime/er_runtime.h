@@ -21,6 +21,9 @@
          er_image_free(&img);
      }
      er_mem_free(bytes);   // NULL-safe; set to NULL on failure
+   er_image_decode_prepare(bytes, n, max_pixels, 1, &spec, input, &ms, &err)
+   does the last two steps in one, which er_runtime_run uses: a large JPEG
+   is then decoded at a reduced scale straight into the resize.
 
    FAILURE
      Every function that can fail returns an er_code and fills the caller's
