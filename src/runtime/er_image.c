@@ -9,7 +9,11 @@
    stb_image ignores EXIF orientation, while every browser applies it: a
    phone's portrait photo is stored landscape with orientation 6. The image
    is classified as its user sees it by reading the tag here and having
-   er_image_prepare walk the stored pixels in upright order. */
+   er_image_prepare walk the stored pixels in upright order.
+
+   JPEGs are stb's to parse but ours to turn into pixels, exactly as
+   libjpeg-turbo (and so Pillow) does, and a large one can be decoded at a
+   reduced scale straight into the resize: see "JPEG" below. */
 #include "er_runtime.h"
 #include "er_jpeg.h"
 
