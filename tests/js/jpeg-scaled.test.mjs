@@ -87,3 +87,28 @@ test('large JPEGs decoded at reduced scale should prepare within 2/255 of Pillow
   // Every reduced scale was exercised.
   for (const d of [2, 4, 8]) assert.ok(cases.some((c) => denominator(c) === d), `no case at scale 1/${d}`);
 });
+
+test('a 12 MP JPEG through run() should leave the module at most 16 MB above the model\'s own memory', async (t) => {
+  // wasm memory never shrinks: what a request needed at its peak stays. The
+  // full-size decode needed 36 MB for the RGB image alone; streamed at 1/8,
+  // the request text and the JPEG bytes are most of what is left. "The
+  // model's own" is its memory after a first, 1080p request.
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const shim = path.join(root, 'web/edgerun.js');
+  const wasm = path.join(root, 'web/models/resnet20-cifar10.wasm');
+  for (const f of [shim, wasm]) assert.ok(fs.existsSync(f), `${path.relative(root, f)} is missing: run make`);
+  const photo = path.join(out, 'phone-420.jpg'); // written by the first test
+  assert.ok(fs.existsSync(photo), `${photo} is missing`);
+  const model = await require(shim).load(wasm);
+  const small = await model.run({ input: fs.readFileSync(path.join(out, 'hd-420.jpg')).toString('base64'), crop: true });
+  assert.equal(small.output.length, 10);
+  const own = model.memoryBytes;
+  const r = await model.run({ input: fs.readFileSync(photo).toString('base64'), crop: true });
+  const above = model.memoryBytes - own;
+  t.diagnostic(`4032x3024 JPEG: decode ${r.ms.decode.toFixed(1)} ms, prepare ${r.ms.prepare.toFixed(1)} ms, ` +
+    `module memory ${(model.memoryBytes / 1048576).toFixed(1)} MB, ${(above / 1048576).toFixed(1)} MB above the model's own`);
+  assert.equal(r.output.length, 10);
+  assert.ok(above <= 16 * 1048576, `${above} bytes above the model's own memory`);
+  model.dispose();
+});
