@@ -28,11 +28,14 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS_NATIVE := -std=c99 -O2 -g $(WARN) -Isrc/kernels -Isrc/runtime
 SANITIZE      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS_WASM   := -std=c99 -O3 -msimd128 $(WARN) -Isrc/kernels -Isrc/runtime
-# stb_image is Debian's (libstb-dev), included from a copy made at build time
-# ($(STB_DIR), rule below) that only changes the rounding of its 4:2:0 chroma
-# upsampler to libjpeg's, which Pillow and PyTorch pipelines decode with.
-STB_DIR       := $(BUILD)/deps/stb
+# ---- image path: stb_image ---------------------------------------------------
+# stb_image is Debian's (libstb-dev), used as installed: the JPEG pixels that
+# must equal libjpeg-turbo's (IDCT, colour conversion, chroma upsampling) come
+# from our own kernels (src/runtime/er_jpeg.h), which er_image.c installs
+# around stb's parser, so the header needs no patch.
+STB_DIR       := /usr/include/stb
 STB_INC       := -isystem $(STB_DIR)
+# ---- end image path ----------------------------------------------------------
 
 # The CIFAR-10 ResNets: class names and the normalisation they were trained with
 # (../shared/README.md). Written to build/ so no model data lives in the repo.
@@ -93,6 +96,10 @@ model: deps-build compiler $(WASM_LIBS)
 # What `make` and `make demo` need, and what only `make test` needs on top.
 APT_BUILD := emscripten libstb-dev dpkg-dev clang-19 lld-19
 APT_TEST  := python3-numpy python3-pil python3-onnx chromium node-typescript
+# ---- image path: jpegtran (libjpeg-turbo) adds restart markers to the test
+# JPEGs Pillow writes, which Pillow cannot do itself ----
+APT_TEST  += libjpeg-turbo-progs
+# ---- end image path ----
 
 # Install the Debian packages of $(1) that are missing, saying which. (A
 # removed package can linger in dpkg as "config-files", so ask for "installed".)
@@ -134,18 +141,11 @@ $(CJSON_DIR)/cJSON.c:
 	  || { cat apt-source.log; echo "edgerun: apt-get source cjson failed"; exit 1; }
 	@cd $(BUILD)/deps && mv cjson-[0-9]* cjson && test -f cjson/cJSON.c
 
-# libjpeg's h2v2 fancy upsampling rounds the right-hand output of each pair
-# with +7 and the left with +8 (jdsample.c); stb rounds both with +8. That one
-# difference moves about a third of a percent of CIFAR-10 test images to
-# another top-1 class than Pillow's decode gives (99.26% -> 99.58% agreement
-# with the reference, measured). The rule fails loudly if stb's code changes.
-$(STB_DIR)/stb_image.h: /usr/include/stb/stb_image.h Makefile
-	@mkdir -p $(@D)
-	@sed -e 's/out\[i\*2-1\] = stbi__div16(3\*t0 + t1 + 8);/out[i*2-1] = stbi__div16(3*t0 + t1 + 7);/' \
-	     -e 's/out\[w\*2-1\] = stbi__div4(t1+2);/out[w*2-1] = stbi__div16(4*t1 + 7);/' $< > $@.tmp
-	@[ "$$(grep -c 'stbi__div16(3\*t0 + t1 + 7)\|stbi__div16(4\*t1 + 7)' $@.tmp)" -eq 4 ] \
-	  || { rm -f $@.tmp; echo "edgerun: $< differs from stb_image 2.27; review the upsampler rounding rule"; exit 1; }
-	@mv $@.tmp $@
+# ---- image path: stb_image ---------------------------------------------------
+# Built objects depend on the header; installing libstb-dev provides it.
+$(STB_DIR)/stb_image.h:
+	$(call apt_install,libstb-dev)
+# ---- end image path ----------------------------------------------------------
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@echo "edgerun: installing npm devDependencies (npm ci)"

@@ -80,6 +80,12 @@
      progressive; orientations 2-8 as PIL.ImageOps.exif_transpose turns
      them), PNG (8/16-bit, grey, palette, alpha), BMP, GIF (first frame),
      TGA; 16-bit samples keep their high byte, as Pillow does.
+     JPEG pixels are libjpeg-turbo's (Pillow's) exactly: its islow IDCT,
+     YCbCr tables and fancy upsampling (er_jpeg.h). A JPEG whose crop is at
+     least 4x the input size on both axes is decoded at 1/2, 1/4 or 1/8
+     scale in the DCT domain (the largest keeping 2x the input size), its
+     rows averaged as they are decoded: no full-size image is allocated, and
+     "ms.prepare" is the time spent averaging.
 */
 #ifndef EDGERUN_H
 #define EDGERUN_H

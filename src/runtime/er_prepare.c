@@ -206,3 +206,253 @@ fail:
     free_axis(&ay);
     return rc;
 }
+
+/* ---- the streaming area-average (er_box_*) -------------------------------
+
+   What er_image_prepare computes when every axis shrinks (or stays), fed
+   one decoded row at a time, so that a large JPEG never exists as a
+   full-size RGB image. Pillow's BOX filter gives output pixel o of an axis
+   the input pixels whose centres fall in (o * scale, (o + 1) * scale],
+   scale = input / output, with equal weights - as decided by its double
+   arithmetic, which on a tie can give a pixel to both neighbours or to
+   neither (er_resample.c's box table has the story); the bins here repeat
+   that arithmetic, so a pixel belongs to 0, 1 or 2 consecutive bins.
+
+   A decoder running at scale 1/denom hands over "cells": each axis is cut
+   at every multiple of denom and wherever a bin (or the crop) starts or
+   ends, so a cell is at most denom full-size pixels long and all its
+   pixels belong to the same bins. The
+   decoder gives each cell's mean (the JPEG decoder computes it in the DCT
+   domain, er_jpeg_idct_cells), and the cell weighs as many full-size pixels
+   as it holds: the averages are those of the full-size image up to the
+   decoder's rounding, with no error where a bin boundary cuts a block. At
+   denom 1 the cells are the pixels; with no resize the result is then
+   bit-identical to er_image_prepare. */
+
+/* One stored axis cut into cells. */
+typedef struct box_axis {
+    int32_t n;          /* cells */
+    int32_t *start;     /* n + 1: first full-size pixel of each cell, then the axis length */
+    int32_t *bin;       /* the first output pixel of each cell along its upright axis, -1 for none */
+    uint8_t *two;       /* 1 when the cell belongs to bin + 1 as well (a tie) */
+} box_axis;
+
+struct er_box_stream {
+    int32_t channels;          /* decoded: 1 or 3 */
+    int32_t out_w, out_h, out_c;
+    size_t x_step, y_step;     /* accumulator index step of a stored-x bin and a stored-y bin */
+    int32_t x_bins;            /* bins along the axis stored x maps to */
+    box_axis ax, ay;           /* stored x, stored y */
+    uint32_t *count_u, *count_v; /* full-size pixels per upright column / row bin */
+    uint64_t *hsum;            /* x_bins * channels: one row, reduced along x */
+    double *acc;               /* out_h * out_w * channels, upright */
+    float norm[6];
+};
+
+int32_t er_box_denominator(const er_prepare_spec *spec, int32_t upright_w, int32_t upright_h)
+{
+    int32_t cw = upright_w, ch = upright_h;
+    if (spec->crop) cw = ch = cw < ch ? cw : ch;
+    if (spec->width < 1 || spec->height < 1 || cw < spec->width || ch < spec->height) return 0;
+    for (int32_t d = 8; d > 1; d /= 2)
+        if (cw / d >= 2 * (int64_t)spec->width && ch / d >= 2 * (int64_t)spec->height) return d;
+    return 1;
+}
+
+static void free_box_axis(box_axis *a)
+{
+    er_mem_free(a->start);
+    er_mem_free(a->bin);
+    er_mem_free(a->two);
+}
+
+void er_box_free(er_box_stream *s)
+{
+    if (!s) return;
+    free_box_axis(&s->ax);
+    free_box_axis(&s->ay);
+    er_mem_free(s->count_u);
+    er_mem_free(s->count_v);
+    er_mem_free(s->hsum);
+    er_mem_free(s->acc);
+    er_mem_free(s);
+}
+
+/* n elements of `size` bytes, zeroed; NULL when the size overflows or memory is out. */
+static void *alloc_zero(size_t n, size_t size)
+{
+    size_t bytes;
+    if (!mul_size(n ? n : 1, size, &bytes)) return NULL;
+    void *p = er_mem_alloc(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+/* Cut a stored axis of `len` full-size pixels into cells for scale
+   1/denom. It maps to an upright axis, reversed or not, whose crop starts
+   at `start`, is `crop` long and has `bins` output pixels; count[bin] gets
+   the full-size pixels of each bin. */
+static int plan_box_axis(box_axis *a, int32_t len, int32_t denom, int reversed, int32_t start, int32_t crop,
+                         int32_t bins, uint32_t *count)
+{
+    a->start = alloc_zero((size_t)len + 1, sizeof(int32_t));
+    a->bin = alloc_zero((size_t)len, sizeof(int32_t));
+    a->two = alloc_zero((size_t)len, 1);
+    int32_t *lo = alloc_zero((size_t)bins, sizeof(int32_t)), *hi = alloc_zero((size_t)bins, sizeof(int32_t));
+    int ok = a->start && a->bin && a->two && lo && hi;
+    /* Bin o's members [lo[o], hi[o]) in crop coordinates, by Pillow's
+       precompute_coeffs arithmetic for BOX (scale >= 1 here). */
+    const double scale = (double)crop / bins, support = 0.5 * scale, ss = 1.0 / scale;
+    for (int32_t o = 0; ok && o < bins; o++) {
+        const double center = (o + 0.5) * scale;
+        int32_t xmin = (int32_t)(center - support + 0.5), xmax = (int32_t)(center + support + 0.5);
+        if (xmin < 0) xmin = 0;
+        if (xmax > crop) xmax = crop;
+        lo[o] = hi[o] = xmin;
+        for (int32_t x = xmin; x < xmax; x++) {
+            const double t = ((double)x - center + 0.5) * ss;
+            if (t > -0.5 && t <= 0.5) {
+                if (hi[o] == lo[o]) lo[o] = x;
+                hi[o] = x + 1;
+            }
+        }
+        count[o] = (uint32_t)(hi[o] - lo[o]);
+    }
+    /* The first bin of each crop position, and whether the next holds it too. */
+    int32_t *first = ok ? alloc_zero((size_t)crop, sizeof(int32_t)) : NULL;
+    uint8_t *both = ok ? alloc_zero((size_t)crop, 1) : NULL;
+    ok = ok && first && both;
+    for (int32_t p = 0; ok && p < crop; p++) first[p] = -1;
+    for (int32_t o = bins - 1; ok && o >= 0; o--) /* downwards: the lowest bin wins */
+        for (int32_t p = lo[o]; p < hi[o]; p++) {
+            both[p] = first[p] == o + 1;
+            first[p] = o;
+        }
+    a->n = 0;
+    for (int32_t q = 0; ok && q < len; q++) {
+        const int64_t p = (reversed ? (int64_t)len - 1 - q : q) - start;
+        const int32_t b = p >= 0 && p < crop ? first[p] : -1;
+        const uint8_t two = p >= 0 && p < crop ? both[p] : 0;
+        if (q % denom == 0 || b != a->bin[a->n - 1] || two != a->two[a->n - 1]) {
+            a->start[a->n] = q;
+            a->bin[a->n] = b;
+            a->two[a->n++] = two;
+        }
+    }
+    er_mem_free(first);
+    er_mem_free(both);
+    if (ok) a->start[a->n] = len;
+    er_mem_free(lo);
+    er_mem_free(hi);
+    return ok;
+}
+
+er_code er_box_begin(er_box_stream **out, const er_prepare_spec *spec, int32_t stored_w, int32_t stored_h,
+                     int32_t orientation, int32_t denom, int32_t channels, er_error *err)
+{
+    *out = NULL;
+    if (stored_w < 1 || stored_h < 1 || (channels != 1 && channels != 3) || (denom != 1 && denom != 2 &&
+        denom != 4 && denom != 8))
+        return er_fail(err, ER_E_FIELD, "not a decodable layout (%dx%d, %d channels, scale 1/%d)", stored_w,
+                       stored_h, channels, denom);
+    er_image probe = {stored_w, stored_h, channels, (uint8_t *)"", orientation};
+    er_code rc = check_spec(&probe, spec, err);
+    if (rc != ER_OK) return rc;
+    const int32_t o = orientation >= 1 && orientation <= 8 ? orientation : 1;
+    const int transposed = o >= 5;
+    const int32_t uw = transposed ? stored_h : stored_w, uh = transposed ? stored_w : stored_h;
+    int32_t x0 = 0, y0 = 0, cw = uw, ch = uh;
+    if (spec->crop) {
+        const int32_t side = cw < ch ? cw : ch;
+        x0 = (cw - side) / 2;
+        y0 = (ch - side) / 2;
+        cw = ch = side;
+    }
+    if (er_box_denominator(spec, uw, uh) < denom)
+        return er_fail(err, ER_E_FIELD, "a %dx%d image cannot be area-averaged to %dx%d at scale 1/%d", uw, uh,
+                       spec->width, spec->height, denom);
+
+    er_box_stream *s = alloc_zero(1, sizeof *s);
+    if (!s) return er_fail(err, ER_E_MEMORY, "out of memory for the resize state");
+    s->channels = channels;
+    s->out_w = spec->width;
+    s->out_h = spec->height;
+    s->out_c = spec->channels;
+    memcpy(s->norm, spec->norm, sizeof s->norm);
+    const int x_reversed = (0x18c >> o) & 1, y_reversed = (0xd8 >> o) & 1; /* x: 2,3,7,8; y: 3,4,6,7 */
+    s->x_bins = transposed ? s->out_h : s->out_w;
+    s->x_step = transposed ? (size_t)s->out_w : 1;
+    s->y_step = transposed ? 1 : (size_t)s->out_w;
+    s->count_u = alloc_zero((size_t)s->out_w, sizeof(uint32_t));
+    s->count_v = alloc_zero((size_t)s->out_h, sizeof(uint32_t));
+    s->hsum = alloc_zero((size_t)s->x_bins * (size_t)channels, sizeof(uint64_t));
+    size_t pixels, cells;
+    s->acc = mul_size((size_t)s->out_w, (size_t)s->out_h, &pixels) && mul_size(pixels, (size_t)channels, &cells)
+                 ? alloc_zero(cells, sizeof(double)) : NULL;
+    int ok = s->count_u && s->count_v && s->hsum && s->acc;
+    if (ok)
+        ok = transposed
+                 ? plan_box_axis(&s->ax, stored_w, denom, x_reversed, y0, ch, s->out_h, s->count_v) &&
+                       plan_box_axis(&s->ay, stored_h, denom, y_reversed, x0, cw, s->out_w, s->count_u)
+                 : plan_box_axis(&s->ax, stored_w, denom, x_reversed, x0, cw, s->out_w, s->count_u) &&
+                       plan_box_axis(&s->ay, stored_h, denom, y_reversed, y0, ch, s->out_h, s->count_v);
+    if (!ok) {
+        er_box_free(s);
+        return er_fail(err, ER_E_MEMORY, "out of memory for the resize tables of a %dx%d image", stored_w,
+                       stored_h);
+    }
+    *out = s;
+    return ER_OK;
+}
+
+int32_t er_box_cells(const er_box_stream *s, int axis_y, const int32_t **start, const int32_t **bin)
+{
+    const box_axis *a = axis_y ? &s->ay : &s->ax;
+    *start = a->start;
+    *bin = a->bin;
+    return a->n;
+}
+
+void er_box_row(er_box_stream *s, int32_t y, const uint8_t *px)
+{
+    const int32_t yb = s->ay.bin[y];
+    if (yb < 0) return; /* outside the crop */
+    const int32_t C = s->channels;
+    uint64_t *h = s->hsum;
+    memset(h, 0, (size_t)s->x_bins * (size_t)C * sizeof *h);
+    for (int32_t i = 0; i < s->ax.n; i++, px += C) {
+        const int32_t b = s->ax.bin[i];
+        if (b < 0) continue;
+        const uint32_t w = (uint32_t)(s->ax.start[i + 1] - s->ax.start[i]);
+        uint64_t *t = h + (size_t)b * (size_t)C;
+        for (int32_t c = 0; c < C; c++) t[c] += (uint64_t)w * px[c];
+        if (s->ax.two[i])
+            for (int32_t c = 0; c < C; c++) t[C + c] += (uint64_t)w * px[c];
+    }
+    const double wy = (double)(s->ay.start[y + 1] - s->ay.start[y]);
+    for (int32_t k = 0; k <= (int32_t)s->ay.two[y]; k++) {
+        double *row = s->acc + (size_t)(yb + k) * s->y_step * (size_t)C;
+        for (int32_t b = 0; b < s->x_bins; b++) {
+            double *cell = row + (size_t)b * s->x_step * (size_t)C;
+            for (int32_t c = 0; c < C; c++) cell[c] += wy * (double)h[(size_t)b * (size_t)C + (size_t)c];
+        }
+    }
+}
+
+void er_box_finish(const er_box_stream *s, float *out)
+{
+    const size_t plane = (size_t)s->out_w * (size_t)s->out_h;
+    for (int32_t v = 0; v < s->out_h; v++)
+        for (int32_t u = 0; u < s->out_w; u++) {
+            const size_t at = (size_t)v * (size_t)s->out_w + (size_t)u;
+            const double n = (double)s->count_u[u] * (double)s->count_v[v];
+            const double *cell = s->acc + at * (size_t)s->channels;
+            float rgb[3];
+            for (int32_t c = 0; c < s->channels; c++) rgb[c] = (float)(cell[c] / n);
+            if (s->channels == 1) rgb[1] = rgb[2] = rgb[0];
+            if (s->out_c == 1 && s->channels == 3) rgb[0] = luma(rgb[0], rgb[1], rgb[2]);
+            /* the normalisation of er_image_prepare, operation for operation */
+            for (int32_t c = 0; c < s->out_c; c++)
+                out[(size_t)c * plane + at] = (rgb[c] / 255.0f - s->norm[2 * c]) / s->norm[2 * c + 1];
+        }
+}

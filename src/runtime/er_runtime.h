@@ -21,6 +21,9 @@
          er_image_free(&img);
      }
      er_mem_free(bytes);   // NULL-safe; set to NULL on failure
+   er_image_decode_prepare(bytes, n, max_pixels, 1, &spec, input, &ms, &err)
+   does the last two steps in one, which er_runtime_run uses: a large JPEG
+   is then decoded at a reduced scale straight into the resize.
 
    FAILURE
      Every function that can fail returns an er_code and fills the caller's
@@ -165,6 +168,48 @@ typedef struct er_prepare_spec {
    frees temporary memory: E_MEMORY, E_LIMIT (sizes that overflow) or
    E_FIELD (a bad spec). */
 er_code er_image_prepare(const er_image *img, const er_prepare_spec *spec, float *out, er_error *err);
+
+/* Decode and prepare in one call, as er_image_decode + er_image_prepare
+   would, but without the full-size image where that pays: a baseline or
+   progressive JPEG (grey or YCbCr) whose crop shrinks to the output on both
+   axes is decoded row by row straight into an area average (er_box_*), and
+   at a reduced DCT scale (1/2, 1/4, 1/8, as libjpeg's scale_denom) when the
+   crop still holds at least twice the output size at that scale. Other
+   images take the two-step path. *prepare_ms gets the milliseconds spent
+   preparing (for a streamed JPEG, the time inside the area average, which
+   runs between decoded rows). Errors as er_image_decode and er_image_prepare. */
+er_code er_image_decode_prepare(const uint8_t *data, size_t len, uint64_t max_pixels, int exif,
+                                const er_prepare_spec *spec, float *out, double *prepare_ms, er_error *err);
+
+/* The streaming area average: output pixel (x, y) is the mean of the crop's
+   full-size pixels whose centres fall in its box, as Pillow's BOX filter,
+   fed one row at a time of an image decoded at scale 1/denom. Each axis of
+   the stored image is cut into cells: at every multiple of denom and where
+   an output pixel (or the crop) begins, so a cell is at most denom pixels
+   long and lies in one output pixel; er_box_cells gives the cuts. The
+   decoder delivers rows of cells (channels interleaved bytes, the mean of
+   each cell's full-size pixels), in stored order: orientation says how they
+   stand upright, as for er_image_layout. At denom 1 the cells are pixels.
+   er_box_denominator: 0 when an axis of the crop would have to grow (not a
+   box resize), else the largest denom in {1, 2, 4, 8} that leaves at least
+   twice the output size in the crop. */
+typedef struct er_box_stream er_box_stream;
+int32_t er_box_denominator(const er_prepare_spec *spec, int32_t upright_w, int32_t upright_h);
+/* *s is owned by the caller (er_box_free) on ER_OK; E_FIELD for a bad spec
+   or a denom the sizes do not allow, E_MEMORY. */
+er_code er_box_begin(er_box_stream **s, const er_prepare_spec *spec, int32_t stored_w, int32_t stored_h,
+                     int32_t orientation, int32_t denom, int32_t channels, er_error *err);
+/* The cells of stored axis x (axis_y 0) or y (1): returns their count n
+   and sets *start to n + 1 ascending full-size positions (the first of
+   each cell, then the axis length) and *bin to n output positions along
+   that axis (-1: the cell is outside the crop, and its value unused);
+   both owned by s. */
+int32_t er_box_cells(const er_box_stream *s, int axis_y, const int32_t **start, const int32_t **bin);
+/* Cell row y (0 <= y < the y axis' cell count): one byte per channel per cell. */
+void er_box_row(er_box_stream *s, int32_t y, const uint8_t *px);
+/* Write the normalised NCHW tensor (spec's channels, height, width) to out. */
+void er_box_finish(const er_box_stream *s, float *out);
+void er_box_free(er_box_stream *s); /* NULL-safe */
 
 /* ---- JSON output (er_json.c) --------------------------------------------- */
 

@@ -10,7 +10,8 @@
 // browser shows them. build/tests/er-prepare (`make runtime-test-tools`) runs the runtime's
 // er_image_decode + er_image_prepare on the same file. Every prepared pixel
 // must be within 2/255 of Pillow's: Pillow rounds to 8 bits between its two
-// resize passes and libjpeg's IDCT is not stb_image's, edgerun keeps floats.
+// resize passes, edgerun keeps floats. (The decoded JPEG pixels themselves
+// are Pillow's exactly: jpeg-pillow.test.mjs.)
 // (Box ties are not a source of difference: the kernels' box table repeats
 // Pillow's own arithmetic, see er_resample.c.)
 import { test } from 'node:test';
@@ -44,18 +45,21 @@ test('decode + prepare should match Pillow within 2/255 on every kind of image',
   assert.ok(cases.length >= 30, `only ${cases.length} cases`);
 
   const failures = [];
-  for (const c of cases) {
-    const run = spawnSync(driver, [path.join(out, c.image), c.width, c.height, c.channels, c.crop ? 1 : 0].map(String),
-      { maxBuffer: 1 << 26 });
+  // Both paths: er_image_decode + er_image_prepare, and --stream, the
+  // protocol's er_image_decode_prepare (JPEGs streamed into the average).
+  for (const mode of ['', '--stream']) for (const c of cases) {
+    const args = [path.join(out, c.image), c.width, c.height, c.channels, c.crop ? 1 : 0].map(String);
+    const run = spawnSync(driver, mode ? [mode, ...args] : args, { maxBuffer: 1 << 26 });
+    const name = `${c.name}${mode ? ' streamed' : ''}`;
     if (run.status !== 0) {
-      failures.push(`${c.name}: er-prepare failed: ${run.stderr}`);
+      failures.push(`${name}: er-prepare failed: ${run.stderr}`);
       continue;
     }
     const plane = c.width * c.height;
     const ours = new Float32Array(run.stdout.buffer, run.stdout.byteOffset, run.stdout.byteLength / 4); // CHW, 0..1
     const ref = fs.readFileSync(path.join(out, c.reference)); // HWC, 0..255
     if (ours.length !== plane * c.channels || ref.length !== ours.length) {
-      failures.push(`${c.name}: ${ours.length} values, Pillow has ${ref.length}`);
+      failures.push(`${name}: ${ours.length} values, Pillow has ${ref.length}`);
       continue;
     }
     let max = 0, where = 0;
@@ -65,9 +69,9 @@ test('decode + prepare should match Pillow within 2/255 on every kind of image',
         if (d > max) { max = d; where = i; }
       }
     }
-    t.diagnostic(`${c.name.padEnd(44)} max difference ${max.toFixed(3)}/255`);
+    t.diagnostic(`${name.padEnd(53)} max difference ${max.toFixed(3)}/255`);
     if (!(max <= TOLERANCE)) {
-      failures.push(`${c.name}: ${max.toFixed(3)}/255 at pixel (${where % c.width}, ${Math.floor(where / c.width)})`);
+      failures.push(`${name}: ${max.toFixed(3)}/255 at pixel (${where % c.width}, ${Math.floor(where / c.width)})`);
     }
   }
   assert.deepEqual(failures, []);

@@ -9,11 +9,21 @@
        overwritten, bits flipped, the end cut off; a fixed sequence) and
        prints how each fared. In a JPEG with an EXIF block, every other copy
        is damaged inside that block only, so that its offsets and counts are
-       the ones that lie. Each copy is a block of its own of exactly its
+       the ones that lie. Each copy also goes through er_image_decode_prepare
+       twice, so that JPEGs are decoded streamed at reduced scales too. Each copy is a block of its own of exactly its
        length, and the driver is built with ASan and UBSan: any read past the
        data or other memory error aborts it, which is the point.
 
-   The driver of tests/js/prepare-pillow.test.mjs. */
+     er-prepare --decode IMAGE
+       writes the decoded pixels upright (EXIF orientation applied) to
+       stdout: width, height and channels as three little-endian int32,
+       then the rows, channels interleaved - what Pillow's
+       ImageOps.exif_transpose(Image.open(IMAGE)) holds.
+     er-prepare --stream IMAGE WIDTH HEIGHT CHANNELS CROP(0|1)
+       as the first form, through er_image_decode_prepare (the path the
+       protocol takes: large JPEGs decoded at a reduced scale and streamed).
+
+   The driver of tests/js/prepare-pillow.test.mjs and jpeg-pillow.test.mjs. */
 #include "er_runtime.h"
 
 #include <stdio.h>
@@ -81,7 +91,7 @@ static uint64_t next_random(uint64_t *s)
 static int damage(int count, int n_files, char **files)
 {
     uint64_t seed = 0x9e3779b97f4a7c15u;
-    const er_prepare_spec spec = {7, 5, 3, 1, {0, 1, 0, 1, 0, 1}};
+    const er_prepare_spec spec = {7, 5, 3, 0, {0, 1, 0, 1, 0, 1}}, tiny = {2, 2, 3, 1, {0, 1, 0, 1, 0, 1}};
     float out[7 * 5 * 3];
     for (int f = 0; f < n_files; f++) {
         size_t len;
@@ -89,7 +99,7 @@ static int damage(int count, int n_files, char **files)
         if (!original || !copy || len == 0) return fail("cannot read an image");
         size_t from = 0, to = len;
         int has_exif = exif_block(original, len, &from, &to), exif_damaged = 0;
-        int codes[ER_CODE_COUNT] = {0}, orientations[9] = {0};
+        int codes[ER_CODE_COUNT] = {0}, stream_codes[ER_CODE_COUNT] = {0}, orientations[9] = {0};
         for (int i = 0; i < count; i++) {
             memcpy(copy, original, len);
             size_t n = len;
@@ -110,13 +120,22 @@ static int damage(int count, int n_files, char **files)
             er_error err;
             int32_t orientation = 0;
             er_code rc = decode_and_prepare(exact, n, &spec, out, &orientation, &err);
+            /* and streamed (er_image_decode_prepare): a JPEG decodes at 1/2
+               for the 7x5 output, at 1/4 or 1/8 for a 2x2 crop */
+            for (int k = 0; k < 2; k++) {
+                double ms;
+                er_code streamed = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, k ? &tiny : &spec,
+                                                           out, &ms, &err);
+                stream_codes[streamed]++;
+            }
             free(exact);
             codes[rc]++;
             if (rc == ER_OK) orientations[orientation >= 1 && orientation <= 8 ? orientation : 0]++;
         }
         printf("%s: %d damaged copies (%d in the EXIF block): %d prepared, %d E_DECODE, %d E_LIMIT, %d E_MEMORY; "
-               "prepared by orientation 1-8:", files[f], count, exif_damaged, codes[ER_OK], codes[ER_E_DECODE],
-               codes[ER_E_LIMIT], codes[ER_E_MEMORY]);
+               "streamed twice: %d prepared, %d E_DECODE, %d E_LIMIT, %d E_MEMORY; prepared by orientation 1-8:",
+               files[f], count, exif_damaged, codes[ER_OK], codes[ER_E_DECODE], codes[ER_E_LIMIT], codes[ER_E_MEMORY],
+               stream_codes[ER_OK], stream_codes[ER_E_DECODE], stream_codes[ER_E_LIMIT], stream_codes[ER_E_MEMORY]);
         for (int o = 1; o <= 8; o++) printf(" %d", orientations[o]);
         printf("\n");
         free(original);
@@ -125,11 +144,49 @@ static int damage(int count, int n_files, char **files)
     return 0;
 }
 
+/* The upright pixels of a decoded image, header first (see the usage above). */
+static int decode_upright(const char *path)
+{
+    size_t len;
+    uint8_t *data = read_file(path, &len);
+    if (!data) return fail("cannot read the image");
+    er_image img;
+    er_error err;
+    er_code rc = er_image_decode(data, len, ER_DEFAULT_MAX_PIXELS, 1, &img, &err);
+    free(data);
+    if (rc != ER_OK) {
+        fprintf(stderr, "%s: %s\n", er_code_name(rc), err.message);
+        return 1;
+    }
+    const int32_t head[3] = {img.width, img.height, img.channels};
+    const er_image_steps at = er_image_layout(&img);
+    size_t row_bytes = (size_t)img.width * (size_t)img.channels;
+    uint8_t *row = malloc(row_bytes);
+    int ok = row && fwrite(head, sizeof head, 1, stdout) == 1;
+    for (int32_t y = 0; ok && y < img.height; y++) {
+        for (int32_t x = 0; x < img.width; x++) {
+            size_t from = at.origin + (size_t)x * (size_t)at.right + (size_t)y * (size_t)at.down;
+            memcpy(row + (size_t)x * (size_t)img.channels, img.pixels + from, (size_t)img.channels);
+        }
+        ok = fwrite(row, 1, row_bytes, stdout) == row_bytes;
+    }
+    free(row);
+    er_image_free(&img);
+    return ok ? 0 : fail("cannot write the output");
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "--damage") == 0) return damage(atoi(argv[2]), argc - 3, argv + 3);
+    if (argc == 3 && strcmp(argv[1], "--decode") == 0) return decode_upright(argv[2]);
+    const int stream = argc == 7 && strcmp(argv[1], "--stream") == 0;
+    if (stream) {
+        argv++;
+        argc--;
+    }
     if (argc != 6)
-        return fail("usage: er-prepare IMAGE WIDTH HEIGHT CHANNELS CROP(0|1) | er-prepare --damage COUNT IMAGE...");
+        return fail("usage: er-prepare [--stream] IMAGE WIDTH HEIGHT CHANNELS CROP(0|1) | er-prepare --damage COUNT "
+                    "IMAGE... | er-prepare --decode IMAGE");
     size_t len;
     uint8_t *data = read_file(argv[1], &len);
     if (!data) return fail("cannot read the image");
@@ -139,8 +196,10 @@ int main(int argc, char **argv)
     float *out = malloc(count * sizeof(float));
     er_error err;
     int32_t orientation;
-    er_code rc = out ? decode_and_prepare(data, len, &spec, out, &orientation, &err)
-                     : er_fail(&err, ER_E_MEMORY, "no memory");
+    double prepare_ms;
+    er_code rc = !out     ? er_fail(&err, ER_E_MEMORY, "no memory")
+                 : stream ? er_image_decode_prepare(data, len, ER_DEFAULT_MAX_PIXELS, 1, &spec, out, &prepare_ms, &err)
+                          : decode_and_prepare(data, len, &spec, out, &orientation, &err);
     free(data);
     if (rc != ER_OK) {
         fprintf(stderr, "%s: %s\n", er_code_name(rc), err.message);

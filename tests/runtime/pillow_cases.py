@@ -92,8 +92,8 @@ def make_images(out):
     frames[0].save(os.path.join(out, 'animated.gif'), save_all=True, append_images=frames[1:], transparency=5,
                    duration=100)
     images['animated.gif'] = 'animated.gif'
-    # Stored landscape; upright, 5-8 are portrait. Both byte orders. (4:4:4:
-    # 4:2:0 decodes up to 2/255 apart from libjpeg's before any resize.)
+    # Stored landscape; upright, 5-8 are portrait. Both byte orders. (The
+    # subsamplings and their exact pixels: jpeg_cases.py.)
     for o in range(2, 9):
         save('exif%d.jpg' % o, Image.fromarray(content(26, 40, 3)), quality=95, subsampling=0,
              exif=exif(o, o % 2 == 0))

@@ -285,6 +285,90 @@ static void prepare_should_free_everything_whichever_allocation_fails(void)
     CHECK(memcmp(out, want, sizeof out) == 0);
 }
 
+
+/* ---- er_image_decode_prepare: JPEGs streamed, at reduced scales ---------- */
+
+/* A grey JPEG of width x height in flat 8x8 blocks of pseudo-random levels
+   (test_jpeg): every block's pixels equal its DC, so a reduced-scale decode
+   loses nothing and must agree with the full-size path. */
+static uint8_t *blocky_jpeg(int width, int height, size_t *len)
+{
+    const int blocks = ((width + 7) / 8) * ((height + 7) / 8);
+    uint8_t *levels = malloc((size_t)blocks);
+    for (int i = 0; i < blocks; i++) levels[i] = (uint8_t)(40 + (i * 97 + i / 7 * 31) % 180);
+    uint8_t *jpeg = test_jpeg(width, height, levels, len);
+    free(levels);
+    return jpeg;
+}
+
+static void decode_prepare_should_agree_with_the_two_step_path_at_every_scale(void)
+{
+    size_t len;
+    uint8_t *jpeg = blocky_jpeg(300, 212, &len);
+    /* crop 212: 32 -> scale 1/2 (106 >= 64), 12 -> 1/8 (26 >= 24), 100 -> 1
+       (212/2 < 200), 60x40 uncropped -> 1/2 */
+    const int sizes[][3] = {{32, 32, 1}, {12, 12, 1}, {100, 100, 1}, {60, 40, 0}, {5, 3, 0}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        er_prepare_spec spec = spec_of(sizes[k][0], sizes[k][1], 3, sizes[k][2]);
+        const size_t n = (size_t)3 * spec.width * spec.height;
+        float *two_step = malloc(n * sizeof(float)), *streamed = malloc(n * sizeof(float));
+        er_image img;
+        er_error err;
+        CHECK_INT(er_image_decode(jpeg, len, 1000000, 1, &img, &err), ER_OK);
+        CHECK_INT(er_image_prepare(&img, &spec, two_step, &err), ER_OK);
+        er_image_free(&img);
+        double ms = -1;
+        size_t before = er_mem_live_blocks();
+        CHECK_INT(er_image_decode_prepare(jpeg, len, 1000000, 1, &spec, streamed, &ms, &err), ER_OK);
+        CHECK_INT(er_mem_live_blocks(), before);
+        CHECK(ms >= 0);
+        float worst = 0;
+        for (size_t i = 0; i < n; i++) worst = fmaxf(worst, fabsf(two_step[i] - streamed[i]) * 255.0f);
+        CHECK(worst < 0.01f); /* flat blocks: the cells' means are exact */
+        free(two_step);
+        free(streamed);
+    }
+    test_free(jpeg);
+}
+
+static void decode_prepare_should_refuse_an_image_over_the_limit(void)
+{
+    size_t len;
+    uint8_t *jpeg = blocky_jpeg(64, 48, &len);
+    er_prepare_spec spec = spec_of(8, 8, 3, 1);
+    float out[3 * 8 * 8];
+    er_error err;
+    double ms;
+    CHECK_INT(er_image_decode_prepare(jpeg, len, 64 * 48 - 1, 1, &spec, out, &ms, &err), ER_E_LIMIT);
+    CHECK_STR(err.message, "the image is 64x48 = 3072 pixels, over the limit of 3071");
+    test_free(jpeg);
+}
+
+static void decode_prepare_should_free_everything_whichever_allocation_fails(void)
+{
+    size_t len;
+    uint8_t *jpeg = blocky_jpeg(200, 120, &len);
+    er_prepare_spec spec = spec_of(16, 16, 3, 1); /* scale 1/2: the cell path */
+    float out[3 * 16 * 16];
+    int failures = 0;
+    for (uint32_t n = 1;; n++) {
+        size_t before = er_mem_live_blocks();
+        er_error err;
+        double ms;
+        er_mem_fail_after(n);
+        er_code rc = er_image_decode_prepare(jpeg, len, 1000000, 1, &spec, out, &ms, &err);
+        int fired = er_mem_fail_after(0) == 0;
+        CHECK_INT(er_mem_live_blocks(), before);
+        if (rc != ER_OK) {
+            CHECK_INT(rc, ER_E_MEMORY);
+            failures++;
+        }
+        if (!fired) break;
+    }
+    CHECK(failures >= 10);
+    test_free(jpeg);
+}
+
 void run_prepare_tests(void)
 {
     RUN(prepare_should_keep_pixels_exact_when_no_resize_is_needed);
@@ -304,4 +388,7 @@ void run_prepare_tests(void)
     RUN(prepare_should_refuse_sizes_the_resize_cannot_index);
     RUN(prepare_should_refuse_a_shrink_too_steep_for_one_pass);
     RUN(prepare_should_free_everything_whichever_allocation_fails);
+    RUN(decode_prepare_should_agree_with_the_two_step_path_at_every_scale);
+    RUN(decode_prepare_should_refuse_an_image_over_the_limit);
+    RUN(decode_prepare_should_free_everything_whichever_allocation_fails);
 }
