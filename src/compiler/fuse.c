@@ -195,26 +195,32 @@ static int fuse_activation(er_graph *g, er_node *conv, er_node *act)
     return 1;
 }
 
-/* x * HardSigmoid(x; 1/6, 1/2) is HardSwish (how opset-13 exporters write it). */
-static int fuse_hardswish_pattern(er_graph *g, er_node *conv)
+/* x * HardSigmoid(x; 1/6, 1/2) is HardSwish (how opset-13 exporters write
+   it), and x * Sigmoid(x) is SiLU (EfficientNet's activation): either way
+   the product replaces the conv's output and both nodes vanish. */
+static int fuse_gated_pattern(er_graph *g, er_node *conv)
 {
     if (conv->act != ER_ACT_NONE) return 0;
     er_node *users[2];
     int32_t y = conv->out[0];
     if (consumers(g, y, users, 2) != 2) return 0;
-    er_node *hs = users[0]->op == ER_OP_HardSigmoid ? users[0] : users[1];
-    er_node *mul = hs == users[0] ? users[1] : users[0];
-    if (hs->op != ER_OP_HardSigmoid || mul->op != ER_OP_Mul) return 0;
-    float alpha, beta;
-    if (er_attr_float(g, hs, "alpha", 0.2f, &alpha) || er_attr_float(g, hs, "beta", 0.5f, &beta)) return -1;
-    if (fabsf(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f) return 0;
-    int32_t h = hs->out[0];
+    int gate_first = users[0]->op == ER_OP_HardSigmoid || users[0]->op == ER_OP_Sigmoid;
+    er_node *gate = gate_first ? users[0] : users[1], *mul = gate_first ? users[1] : users[0];
+    if ((gate->op != ER_OP_HardSigmoid && gate->op != ER_OP_Sigmoid) || mul->op != ER_OP_Mul) return 0;
+    if (er_out(g, gate, 0)->dtype != ER_DTYPE_FLOAT || er_out(g, mul, 0)->dtype != ER_DTYPE_FLOAT) return 0;
+    if (gate->op == ER_OP_HardSigmoid) {
+        float alpha, beta;
+        if (er_attr_float(g, gate, "alpha", 0.2f, &alpha) || er_attr_float(g, gate, "beta", 0.5f, &beta)) return -1;
+        if (fabsf(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f) return 0;
+    }
+    int32_t h = gate->out[0];
     if (!((mul->in[0] == y && mul->in[1] == h) || (mul->in[0] == h && mul->in[1] == y))) return 0;
     if (sole_consumer(g, h) != mul) return 0;
-    conv->act = ER_ACT_HARD_SWISH;
+    const int silu = gate->op == ER_OP_Sigmoid;
+    conv->act = silu ? ER_ACT_SILU : ER_ACT_HARD_SWISH;
     conv->out[0] = mul->out[0];
-    conv->fused = append_fused(g, conv->fused, "HardSwish");
-    hs->dead = mul->dead = 1;
+    conv->fused = append_fused(g, conv->fused, silu ? "SiLU" : "HardSwish");
+    gate->dead = mul->dead = 1;
     return 1;
 }
 
@@ -234,7 +240,7 @@ int er_fuse(er_graph *g)
                 if (!rc && is_conv) rc = fuse_residual(g, n, next);
                 if (!rc) rc = fuse_activation(g, n, next);
             } else if (is_conv) {
-                rc = fuse_hardswish_pattern(g, n);
+                rc = fuse_gated_pattern(g, n);
             }
             if (rc < 0) return -1;
             if (rc > 0) {

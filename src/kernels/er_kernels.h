@@ -90,7 +90,8 @@ typedef enum er_dtype {
     X(LEAKY_RELU, "LeakyRelu")    /* alpha = slope */ \
     X(HARD_SWISH, "HardSwish") \
     X(SIGMOID, "Sigmoid") \
-    X(HARD_SIGMOID, "HardSigmoid") /* alpha, beta */
+    X(HARD_SIGMOID, "HardSigmoid") /* alpha, beta */ \
+    X(SILU, "SiLU")               /* x * Sigmoid(x) */
 
 typedef enum er_act {
 #define ER_ACT_ENUM(NAME, STR) ER_ACT_##NAME,

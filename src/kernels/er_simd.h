@@ -62,6 +62,14 @@ static inline er_v4f er_v4_min(er_v4f a, er_v4f b)
     return er_v4_select(a < b, a, b);
 }
 
+/* lo where v < lo, then hi where above hi: the scalar epilogue's order, so
+   NaN stays NaN and lo > hi yields hi. */
+static inline er_v4f er_v4_clamp(er_v4f v, er_v4f lo, er_v4f hi)
+{
+    v = er_v4_select(v < lo, lo, v);
+    return er_v4_select(v > hi, hi, v);
+}
+
 /* Activations, exactly as the standalone kernels in er_elementwise.c compute them. */
 static inline float er_act_scalar(float v, int32_t act, float alpha, float beta)
 {
@@ -81,18 +89,56 @@ static inline float er_act_scalar(float v, int32_t act, float alpha, float beta)
         float t = alpha * v + beta;
         return t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
     }
+    case ER_ACT_SILU: return v * er_act_scalar(v, ER_ACT_SIGMOID, 0.0f, 0.0f);
     default: return v;
     }
 }
 
-/* The cheap activations in vector form; others go lane by lane. */
+/* e^x for four lanes: 2^n * e^r with n = round(x / ln 2) and |r| <= ln(2)/2,
+   e^r by its Taylor polynomial to r^6 (truncation below 1.2e-7 relative),
+   2^n built in the exponent bits. x is clamped to where e^x is a normal
+   float or overflows to a large one; within 2 ulp of expf elsewhere. */
+static inline er_v4f er_v4_exp(er_v4f x)
+{
+    x = er_v4_clamp(x, er_v4_splat(-87.3f), er_v4_splat(88.7f));
+    const er_v4f magic = er_v4_splat(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+    const er_v4f n = (x * er_v4_splat(1.44269504f) + magic) - magic;
+    const er_v4f r = (x - n * er_v4_splat(0.693359375f)) - n * er_v4_splat(-2.12194440e-4f);
+    er_v4f p = er_v4_splat(1.0f / 720);
+    p = p * r + er_v4_splat(1.0f / 120);
+    p = p * r + er_v4_splat(1.0f / 24);
+    p = p * r + er_v4_splat(1.0f / 6);
+    p = p * r + er_v4_splat(0.5f);
+    p = p * r + er_v4_splat(1.0f);
+    p = p * r + er_v4_splat(1.0f);
+    const er_v4i e = (__builtin_convertvector(n, er_v4i) + 127) << 23;
+    return p * (er_v4f)e;
+}
+
+static inline er_v4f er_v4_sigmoid(er_v4f v)
+{
+    return er_v4_splat(1.0f) / (er_v4_splat(1.0f) + er_v4_exp(-v));
+}
+
+/* The activations in vector form: exactly the scalar ones, but for Sigmoid
+   and SiLU, whose e^x (er_v4_exp) is within 2 ulp of expf's. */
 static inline __attribute__((always_inline)) er_v4f er_act_v4(er_v4f v, int32_t act, float alpha, float beta)
 {
     switch (act) {
     case ER_ACT_NONE: return v;
     case ER_ACT_RELU: return er_v4_max(v, er_v4_splat(0.0f));
-    case ER_ACT_CLIP: return er_v4_min(er_v4_max(v, er_v4_splat(alpha)), er_v4_splat(beta));
+    case ER_ACT_CLIP: return er_v4_clamp(v, er_v4_splat(alpha), er_v4_splat(beta));
     case ER_ACT_LEAKY_RELU: return er_v4_select(v < er_v4_splat(0.0f), v * er_v4_splat(alpha), v);
+    case ER_ACT_HARD_SWISH: {
+        const er_v4f t = v / er_v4_splat(6.0f) + er_v4_splat(0.5f);
+        return v * er_v4_clamp(t, er_v4_splat(0.0f), er_v4_splat(1.0f));
+    }
+    case ER_ACT_HARD_SIGMOID: {
+        const er_v4f t = er_v4_splat(alpha) * v + er_v4_splat(beta);
+        return er_v4_clamp(t, er_v4_splat(0.0f), er_v4_splat(1.0f));
+    }
+    case ER_ACT_SIGMOID: return er_v4_sigmoid(v);
+    case ER_ACT_SILU: return v * er_v4_sigmoid(v);
     default: {
         float lanes[4];
         er_v4_store(lanes, v);

@@ -104,7 +104,7 @@ onnx.save(model, os.path.join(out, "local_function.onnx"))
 
 # Every epilogue fusion, each after a Conv: BN+Relu, BN+Add(residual)+Relu,
 # Clip (ReLU6), LeakyRelu, Sigmoid, HardSigmoid*x (HardSwish as opset-13
-# exporters write it) and HardSwish itself.
+# exporters write it), HardSwish itself and Sigmoid*x (SiLU, EfficientNet's).
 def conv(name, cin, cout, x, y):
     w = numpy_helper.from_array(rng.standard_normal((cout, cin, 3, 3)).astype(np.float32) * 0.3, name + "_W")
     b = numpy_helper.from_array(rng.standard_normal(cout).astype(np.float32) * 0.1, name + "_B")
@@ -132,7 +132,10 @@ for part in [conv("c1", 3, 8, "x", "c1"), bn("bn1", 8, "c1", "b1"),
              conv("c6", 8, 8, "r5", "c6"),
              ([helper.make_node("HardSigmoid", ["c6"], ["h6"], name="hsig", alpha=1.0 / 6, beta=0.5),
                helper.make_node("Mul", ["c6", "h6"], ["r6"], name="hswish_mul")], []),
-             conv("c7", 8, 8, "r6", "c7"), ([helper.make_node("HardSwish", ["c7"], ["y"], name="hswish")], [])]:
+             conv("c7", 8, 8, "r6", "c7"), ([helper.make_node("HardSwish", ["c7"], ["r7"], name="hswish")], []),
+             conv("c8", 8, 8, "r7", "c8"),
+             ([helper.make_node("Sigmoid", ["c8"], ["s8"], name="silu_gate"),
+               helper.make_node("Mul", ["s8", "c8"], ["y"], name="silu_mul")], [])]:
     nodes += part[0]
     inits += part[1]
 save("fusion.onnx", helper.make_graph(nodes, "g", [value("x", [1, 3, 16, 16])], [value("y", [1, 8, 16, 16])], inits),
