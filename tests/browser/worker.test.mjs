@@ -29,6 +29,8 @@ const FILES = {
     'edgerun.min.js': need(join(ROOT, 'web/edgerun.min.js'), 'shim'),
     'edgerun-worker.js': need(join(ROOT, 'web/edgerun-worker.js'), 'shim'),
     'models/resnet56-cifar10.wasm': need(join(ROOT, 'web/models/resnet56-cifar10.wasm'), 'resnets'),
+    // Chromium runs relaxed SIMD, so the shim asks for the twin first.
+    'models/resnet56-cifar10.relaxed.wasm': need(join(ROOT, 'web/models/resnet56-cifar10.relaxed.wasm'), 'resnets'),
     'images/cat.jpg': need(join(SHARED, 'data/cifar10-test/cat/0000.jpg'), '(nothing: ../shared is missing)'),
 };
 need(CHROMIUM, 'deps-test');
