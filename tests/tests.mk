@@ -41,7 +41,7 @@ $(TEST_MODELS)/%.c: $(SHARED)/onnx-tests/light/%.onnx $(COMPILER)
 $(TEST_MODELS)/%.wasm: $(TEST_MODELS)/%.c $(WASM_LIBS)
 	$(call er_link_module,$<)
 $(TEST_MODELS)/%.run: $(TEST_MODELS)/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
-	$(CC) $(CFLAGS_NATIVE) $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
+	$(CC) $(CFLAGS_NATIVE) -I$(@D) $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
 
 test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODELS)/%.run) resnets
 .PHONY: test-models

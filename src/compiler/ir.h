@@ -42,6 +42,8 @@ typedef struct er_tensor {
     er_store store;
     void *data;         /* CONST: count elements, or 1 element when splat. NULL otherwise. */
     int splat;          /* CONST/LAZY: all elements equal data[0] */
+    int32_t stored_as;  /* CONST: the ER_DTYPE/ONNX code its bytes encode when dtype only
+                           carries them (float16 bits in a uint16 tensor); 0 otherwise */
     int32_t view_of;    /* VIEW: the tensor whose bytes this names; -1 otherwise */
     int32_t input_index;  /* graph input number, -1 if none */
     int32_t output_index; /* graph output number, -1 if none */

@@ -1,4 +1,4 @@
-/* main.c - edgerun-compile: ONNX model -> one specialised C file + header.
+/* main.c - edgerun-compile: ONNX model -> one specialised C file, its header and its weight blob.
 
    usage: edgerun-compile MODEL.onnx -o OUT.c [--name NAME] [--labels LABELS.txt]
                           [--norm mR,sR,mG,sG,mB,sB] [--values-from DIR] [--reference] [--quiet]
@@ -27,7 +27,8 @@ static void usage(FILE *f)
           "                       [--norm mean_R,std_R,mean_G,std_G,mean_B,std_B] [--values-from DIR]\n"
           "                       [--reference] [--quiet]\n"
           "       edgerun-compile --list-ops MODEL.onnx\n"
-          "Writes OUT.c and OUT.h: the model as C99 calling the edgerun kernels (src/kernels).\n"
+          "Writes OUT.c and OUT.h, the model as C99 calling the edgerun kernels (src/kernels), and\n"
+          "OUT.weights, the bytes of its constants, which OUT.c links in (compile it with -I its directory).\n"
           "  --name       model name recorded in the output (default: the file name)\n"
           "  --labels     class names, one per line, for the model's output\n"
           "  --norm       per-channel normalisation the model expects on [0,1] pixels\n"
@@ -113,33 +114,52 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Write the C file and header through temporaries, renamed only on success,
-   so that make never sees half a model. */
+/* A file name the generated C can quote to the assembler as it is. */
+static int plain_file_name(const char *name)
+{
+    if (!*name) return 0;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+              *c == '_' || *c == '-' || *c == '+'))
+            return 0;
+    return 1;
+}
+
+/* Write the C file, its header and its weight blob through temporaries,
+   renamed only on success (the C file last), so that make never sees half a
+   model, nor a C file newer than its blob. */
 static int write_outputs(er_pool *pool, er_graph *g, er_emit_options *o, const char *c_path, er_emit_stats *stats)
 {
     size_t n = strlen(c_path);
     if (n < 3 || strcmp(c_path + n - 2, ".c")) return er_fail("output file %s must end in .c", c_path);
     char *h_path = er_strdup(pool, c_path);
+    char *w_path = er_sprintf(pool, "%.*s.weights", (int)(n - 2), c_path);
     char *c_tmp = er_sprintf(pool, "%s.tmp", c_path);
     char *h_tmp = er_sprintf(pool, "%s.h.tmp", c_path);
-    if (!h_path || !c_tmp || !h_tmp) return -1;
+    char *w_tmp = er_sprintf(pool, "%s.weights.tmp", c_path);
+    if (!h_path || !w_path || !c_tmp || !h_tmp || !w_tmp) return -1;
     h_path[n - 1] = 'h';
     const char *slash = strrchr(h_path, '/');
     o->header_file = slash ? slash + 1 : h_path;
-    FILE *fc = fopen(c_tmp, "w"), *fh = fopen(h_tmp, "w");
+    slash = strrchr(w_path, '/');
+    o->blob_file = slash ? slash + 1 : w_path;
+    if (!plain_file_name(o->blob_file))
+        return er_fail("output file name %s: use letters, digits and . _ - + only (the C quotes it to the assembler)",
+                       o->blob_file);
+    FILE *fc = fopen(c_tmp, "w"), *fh = fopen(h_tmp, "w"), *fw = fopen(w_tmp, "wb");
     int rc = -1;
-    if (!fc || !fh) {
-        er_fail("cannot write %s: %s", !fc ? c_tmp : h_tmp, strerror(errno));
+    if (!fc || !fh || !fw) {
+        er_fail("cannot write %s: %s", !fc ? c_tmp : !fh ? h_tmp : w_tmp, strerror(errno));
         goto fail;
     }
-    if (er_emit_c(g, o, fc, fh, stats)) goto fail;
-    if (fclose(fc) | fclose(fh)) {
-        fc = fh = NULL;
+    if (er_emit_c(g, o, fc, fh, fw, stats)) goto fail;
+    int bad = fclose(fc) | fclose(fh) | fclose(fw);
+    fc = fh = fw = NULL;
+    if (bad) {
         er_fail("write error on %s", c_path);
         goto fail;
     }
-    fc = fh = NULL;
-    if (rename(c_tmp, c_path) || rename(h_tmp, h_path)) {
+    if (rename(w_tmp, w_path) || rename(h_tmp, h_path) || rename(c_tmp, c_path)) {
         er_fail("cannot rename to %s: %s", c_path, strerror(errno));
         goto fail;
     }
@@ -147,8 +167,10 @@ static int write_outputs(er_pool *pool, er_graph *g, er_emit_options *o, const c
 fail:
     if (fc) fclose(fc);
     if (fh) fclose(fh);
+    if (fw) fclose(fw);
     remove(c_tmp);
     remove(h_tmp);
+    remove(w_tmp);
     return rc;
 }
 

@@ -62,10 +62,11 @@ MODULE_LDFLAGS := --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sABORTIN
 
 # Link one model module from its C source ($(1)): the one rule real models
 # and the fixtures share. Its initial memory must hold the model's static
-# data (initial_memory.sh reads it from the model's header).
+# data (initial_memory.sh reads it from the model's header). -I the C file's
+# directory lets the assembler find the weight blob the C file .incbin's.
 define er_link_module
 	@mkdir -p $(@D)
-	$(EMCC) $(CFLAGS_WASM) $(MODULE_LDFLAGS) -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
+	$(EMCC) $(CFLAGS_WASM) -I$(dir $(1)) $(MODULE_LDFLAGS) -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
 	  $(1) $(WASM_LIBS) -o $@
 endef
 

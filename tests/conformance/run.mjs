@@ -117,7 +117,7 @@ async function runNative(t) {
   if (r.code !== 0) return { ...t, status: 'fail', detail: `compile: ${firstLine(r.err)}` };
   const exe = path.join(out, 'run');
   r = await run(cc[0], [...cc.slice(1), '-I', path.join(root, 'src/kernels'), '-I', path.join(root, 'src/runtime'),
-    c, ...linkInputs, '-lm', '-o', exe]);
+    '-I', out, c, ...linkInputs, '-lm', '-o', exe]);
   if (r.code !== 0) return { ...t, status: 'fail', detail: `cc: ${firstLine(r.err)}` };
   r = await run(exe, [t.dir]);
   if (r.code !== 0) return { ...t, status: 'fail', detail: firstLine(r.out) || firstLine(r.err) || `exit ${r.code}` };

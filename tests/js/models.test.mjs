@@ -125,7 +125,7 @@ test('make model should build any supported model into web/models, here squeezen
     await checkModule(wasm, path.join(shared, 'models/arch/squeezenet1_1-random.onnx'), 2, 1e-3, 1e-4, t);
   } finally {
     fs.rmSync(wasm, { force: true });
-    for (const ext of ['c', 'h']) fs.rmSync(path.join(root, `build/models/${name}.${ext}`), { force: true });
+    for (const ext of ['c', 'h', 'weights']) fs.rmSync(path.join(root, `build/models/${name}.${ext}`), { force: true });
   }
 });
 
