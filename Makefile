@@ -3,7 +3,7 @@
 #   make              the compiler, the four CIFAR-10 ResNets, the JS shim
 #   make demo         build what is missing and serve the demo (PORT=8080)
 #   make test         every test; installs what it needs first
-#   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s]
+#   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s] [WEIGHTS=fp32|fp16|int8]
 #   make conformance  the ONNX conformance suite alone
 #   make deps         only install the Debian packages, the cJSON source and npm packages
 #
@@ -69,6 +69,20 @@ $(BUILD)/models/%-cifar10.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD
 	@mkdir -p $(@D)
 	$(COMPILER) $< -o $@ --name $*-cifar10 --labels $(BUILD)/cifar10-labels.txt --norm $(CIFAR10_NORM)
 
+# ---- compact weights (issue #9): resnet20 with fp16 and with int8 weights ----
+# Same network, same labels and norm; --weights decides how the module
+# stores its weights (see src/compiler/weights.c). The demo offers them.
+COMPACT_RESNETS := $(WEB)/models/resnet20-cifar10-fp16.wasm $(WEB)/models/resnet20-cifar10-int8.wasm
+resnets: $(COMPACT_RESNETS)
+.PRECIOUS: $(BUILD)/models/%-cifar10-fp16.c $(BUILD)/models/%-cifar10-int8.c
+$(BUILD)/models/%-cifar10-fp16.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD)/cifar10-labels.txt
+	@mkdir -p $(@D)
+	$(COMPILER) $< -o $@ --name $*-cifar10-fp16 --weights fp16 --labels $(BUILD)/cifar10-labels.txt --norm $(CIFAR10_NORM)
+$(BUILD)/models/%-cifar10-int8.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD)/cifar10-labels.txt
+	@mkdir -p $(@D)
+	$(COMPILER) $< -o $@ --name $*-cifar10-int8 --weights int8 --labels $(BUILD)/cifar10-labels.txt --norm $(CIFAR10_NORM)
+# ---- end compact weights ----
+
 # `make model`: any supported model. The C is always regenerated, since the
 # compile flags (labels, norm) are not part of any file name.
 model: deps-build compiler $(WASM_LIBS)
@@ -76,7 +90,7 @@ model: deps-build compiler $(WASM_LIBS)
 	@test -n "$(NAME)" || { echo "make model: set NAME=name-for-the-module"; exit 2; }
 	@mkdir -p $(BUILD)/models
 	$(COMPILER) $(MODEL) -o $(BUILD)/models/$(NAME).c --name $(NAME) \
-	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM))
+	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM)) $(if $(WEIGHTS),--weights $(WEIGHTS))
 	$(MAKE) --no-print-directory $(WEB)/models/$(NAME).wasm
 
 # ---- set-up -----------------------------------------------------------------

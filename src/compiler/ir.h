@@ -96,6 +96,8 @@ typedef struct er_graph {
     int32_t *name_table;
     int32_t name_cap;
     int reference_kernels;       /* --reference: lower to __scalar kernels only */
+    er_vec prologue;             /* calls made before lowering that run at initialisation,
+                                    first (weight dequantisation, weights.c) */
     const char *values_dir;      /* --values-from: where graph inputs that must be constant come from */
     int32_t n_folded, n_fused;   /* statistics for the report */
 } er_graph;
@@ -154,6 +156,12 @@ er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m);
 int er_infer_and_fold(er_graph *g);
 int er_fuse(er_graph *g);
 int er_lower(er_graph *g);
+/* Compact weight storage (weights.c), --weights:
+   er_weights_int8  before er_lower: Conv/Gemm/MatMul weights -> int8 + per-channel scales,
+                    dequantized at initialisation (so their packing moves there too);
+   er_weights_fp16  after er_lower: float constants -> IEEE half, widened at initialisation. */
+int er_weights_int8(er_graph *g);
+int er_weights_fp16(er_graph *g);
 /* Arena offsets; *arena_bytes the arena, *unshared_bytes what it would be without reuse. */
 int er_plan(er_graph *g, int64_t *arena_bytes, int64_t *unshared_bytes);
 

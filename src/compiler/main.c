@@ -1,7 +1,8 @@
 /* main.c - edgerun-compile: ONNX model -> one specialised C file, its header and its weight blob.
 
    usage: edgerun-compile MODEL.onnx -o OUT.c [--name NAME] [--labels LABELS.txt]
-                          [--norm mR,sR,mG,sG,mB,sB] [--values-from DIR] [--reference] [--quiet]
+                          [--norm mR,sR,mG,sG,mB,sB] [--weights fp32|fp16|int8]
+                          [--values-from DIR] [--reference] [--quiet]
           edgerun-compile --list-ops MODEL.onnx
 
    Exit status: 0 on success; 2 when the model (or an option) is malformed or
@@ -24,14 +25,17 @@
 static void usage(FILE *f)
 {
     fputs("usage: edgerun-compile MODEL.onnx -o OUT.c [--name NAME] [--labels LABELS.txt]\n"
-          "                       [--norm mean_R,std_R,mean_G,std_G,mean_B,std_B] [--values-from DIR]\n"
-          "                       [--reference] [--quiet]\n"
+          "                       [--norm mean_R,std_R,mean_G,std_G,mean_B,std_B] [--weights fp32|fp16|int8]\n"
+          "                       [--values-from DIR] [--reference] [--quiet]\n"
           "       edgerun-compile --list-ops MODEL.onnx\n"
           "Writes OUT.c and OUT.h, the model as C99 calling the edgerun kernels (src/kernels), and\n"
           "OUT.weights, the bytes of its constants, which OUT.c links in (compile it with -I its directory).\n"
           "  --name       model name recorded in the output (default: the file name)\n"
           "  --labels     class names, one per line, for the model's output\n"
           "  --norm       per-channel normalisation the model expects on [0,1] pixels\n"
+          "  --weights    how the module stores its weights: fp32 (default, exact); fp16 (IEEE half,\n"
+          "               half the size); int8 (Conv/Gemm/MatMul weights symmetric per output channel,\n"
+          "               a quarter). Compact weights are restored to float32 once, at initialisation\n"
           "  --values-from  take graph inputs that decide shapes (Reshape's shape, Slice's starts,\n"
           "               Resize's scales...) from DIR/input_<i>.pb and compile them in as constants\n"
           "  --reference  use only the plain __scalar reference kernels\n",
@@ -177,7 +181,7 @@ fail:
 int main(int argc, char **argv)
 {
     const char *model_path = NULL, *out_path = NULL, *name = NULL, *labels_path = NULL, *norm_arg = NULL,
-               *values_dir = NULL;
+               *values_dir = NULL, *weights = "fp32";
     int reference = 0, quiet = 0, want_list = 0, status = 2;
     er_pool *pool = er_pool_new();
     if (!pool) return 1;
@@ -189,6 +193,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--labels")) slot = &labels_path;
         else if (!strcmp(a, "--norm")) slot = &norm_arg;
         else if (!strcmp(a, "--values-from")) slot = &values_dir;
+        else if (!strcmp(a, "--weights")) slot = &weights;
         else if (!strcmp(a, "--reference")) reference = 1;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--list-ops")) want_list = 1;
@@ -218,6 +223,10 @@ int main(int argc, char **argv)
         usage(stderr);
         goto done;
     }
+    if (strcmp(weights, "fp32") && strcmp(weights, "fp16") && strcmp(weights, "int8")) {
+        fprintf(stderr, "edgerun-compile: --weights %s: use fp32, fp16 or int8\n", weights);
+        goto done;
+    }
     if (want_list) {
         status = list_ops(pool, model_path) ? 2 : 0;
         goto done;
@@ -245,7 +254,9 @@ int main(int argc, char **argv)
     g->reference_kernels = reference;
     g->values_dir = values_dir;
     int32_t n_nodes = g->nodes.count;
-    if (er_infer_and_fold(g) || er_fuse(g) || er_lower(g) || er_plan(g, &o.arena_bytes, &o.unshared_bytes)) goto done;
+    if (er_infer_and_fold(g) || er_fuse(g) || (!strcmp(weights, "int8") && er_weights_int8(g)) || er_lower(g) ||
+        (!strcmp(weights, "fp16") && er_weights_fp16(g)) || er_plan(g, &o.arena_bytes, &o.unshared_bytes))
+        goto done;
     if (o.n_labels) {
         er_tensor *out = er_t(g, g->outputs[0]);
         if (out->count != o.n_labels) {

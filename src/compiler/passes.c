@@ -123,6 +123,12 @@ static int fold_calls(er_graph *g)
     for (int32_t i = 0; i < g->calls.count; i++) {
         er_call *c = g->calls.items[i];
         const er_kernel_def *kd = &er_kernels[c->kernel];
+        /* Already bound to initialisation (the prologue): compact weights are
+           restored in the module, never folded back here. */
+        if (c->init) {
+            if (er_vec_push(g->pool, &kept, c) < 0) return -1;
+            continue;
+        }
         int32_t first_out = c->n_args - kd->n_out;
         int single_writer = 1, inputs_fold = 1, inputs_static = 1;
         for (int32_t a = 0; a < c->n_args; a++) {
@@ -264,6 +270,8 @@ int er_lower(er_graph *g)
     drop_bound_inputs(g);
     er_set_call_sink(g, NULL);
     g->calls.count = 0;
+    for (int32_t i = 0; i < g->prologue.count; i++)
+        if (er_vec_push(g->pool, &g->calls, g->prologue.items[i]) < 0) return -1;
     for (int32_t i = 0; i < g->nodes.count; i++) {
         er_node *n = er_n(g, i);
         if (n->dead) continue;

@@ -214,6 +214,16 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 #define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
+/* ---- weight storage (er_weights.c): compact weights restored at initialisation ---- */
+/* float16 -> float32: n IEEE half bit patterns widened exactly. */
+#define ER_WIDEN_FIELDS(X, T) X(T, I, n)
+ER_DECLARE_PARAMS(er_widen_params, ER_WIDEN_FIELDS)
+/* Symmetric int8 -> float32, one scale per channel: q and y viewed as
+   [outer, channels, inner], y = q * scale[channel]. */
+#define ER_DEQUANT_FIELDS(X, T) X(T, I, outer) X(T, I, channels) X(T, I, inner)
+ER_DECLARE_PARAMS(er_dequant_params, ER_DEQUANT_FIELDS)
+/* ---- end weight storage ---- */
+
 /* ---- kernels ----------------------------------------------------------- */
 
 /* data movement (er_copy.c) */
@@ -300,6 +310,16 @@ void er_f32_lrn(const er_lrn_params *p, const float *x, float *y);
 /* resampling (er_resample.c) */
 void er_f32_resample_axis(const er_resample_params *p, const float *x, const int32_t *idx,
                           const float *w, float *y);
+
+/* ---- weight storage (er_weights.c) ---- */
+/* y[i] = x[i], an IEEE binary16 bit pattern widened to float32 (exact, NaN and infinities kept). */
+void er_f32_from_f16(const er_widen_params *p, const uint16_t *x, float *y);
+/* y = q * scale[c] for q, y as [outer, channels, inner]. */
+void er_f32_dequant_i8(const er_dequant_params *p, const int8_t *q, const float *scale, float *y);
+/* The nearest binary16 to v (ties to even; beyond the half range: infinity). Not a
+   kernel: the compiler stores fp16 weights with it, the tests check the kernel by it. */
+uint16_t er_f16_from_f32(float v);
+/* ---- end weight storage ---- */
 
 /* ---- resampling tables (not a kernel: called by the compiler and the runtime) ---- */
 
