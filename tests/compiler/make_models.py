@@ -11,6 +11,7 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   external_data.onnx        an initializer kept in an external file
   local_function.onnx       ModelProto.functions, nested, with attribute references
   fusion.onnx               every epilogue fusion after a Conv (BN, residual Add, activations)
+  float16_weight.onnx       an initializer of element type float16, which edgerun cannot store
 """
 import os
 import sys
@@ -137,3 +138,9 @@ for part in [conv("c1", 3, 8, "x", "c1"), bn("bn1", 8, "c1", "b1"),
     inits += part[1]
 save("fusion.onnx", helper.make_graph(nodes, "g", [value("x", [1, 3, 16, 16])], [value("y", [1, 8, 16, 16])], inits),
      opsets=[helper.make_opsetid("", 14)])
+
+save("float16_weight.onnx", helper.make_graph(
+    [helper.make_node("Cast", ["W16"], ["Wf"], name="widen", to=TensorProto.FLOAT),
+     helper.make_node("Add", ["x", "Wf"], ["y"], name="add")],
+    "g", [value("x", [4, 3, 3, 3])], [value("y", [4, 3, 3, 3])],
+    [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float16), "W16")]))
