@@ -84,7 +84,7 @@ int shape_infer(er_graph *g, er_node *n)
 
 int identity_infer(er_graph *g, er_node *n)
 {
-    /* Identity; Dropout in inference, whose optional mask output is all true. */
+    /* Identity; Dropout in inference (or training with ratio 0), whose optional mask output is all true. */
     if (er_check_arity(g, n, 1, n->op == ER_OP_Dropout ? 3 : 1, 1, n->op == ER_OP_Dropout ? 2 : 1)) return -1;
     er_tensor *x = er_in(g, n, 0);
     if (n->op == ER_OP_Dropout) {
@@ -96,7 +96,16 @@ int identity_infer(er_graph *g, er_node *n)
                 return er_node_fail(g, n, "training_mode must be a constant bool");
             training = v[0];
         }
-        if (training) return er_node_fail(g, n, "training mode is not supported: edgerun compiles inference");
+        if (training) {
+            /* Training mode with ratio 0 drops nothing and scales by 1: the identity.
+               Exporters leave such nodes in (swin_t has 24). */
+            double ratio = 0.5;
+            int32_t count;
+            if (er_in(g, n, 1) && er_input_floats(g, n, 1, "ratio", &ratio, 1, &count)) return -1;
+            if (ratio != 0.0)
+                return er_node_fail(g, n, "training mode with ratio %g drops elements at random: edgerun compiles inference",
+                                    ratio);
+        }
         if (er_out(g, n, 1)) {
             uint8_t one = 1;
             if (er_set_output(g, n, 1, ER_DTYPE_BOOL, x->rank, x->dims) || er_tensor_set_splat(g, er_out(g, n, 1), &one))

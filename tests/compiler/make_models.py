@@ -12,6 +12,8 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   local_function.onnx       ModelProto.functions, nested, with attribute references
   fusion.onnx               every epilogue fusion after a Conv (BN, residual Add, activations)
   float16_weight.onnx       an initializer of element type float16, which edgerun cannot store
+  dropout_training_zero.onnx  Dropout in training mode with ratio 0 (an identity), mask output too
+  dropout_training_half.onnx  Dropout in training mode with ratio 0.5 (random: refused)
 """
 import os
 import sys
@@ -144,3 +146,12 @@ save("float16_weight.onnx", helper.make_graph(
      helper.make_node("Add", ["x", "Wf"], ["y"], name="add")],
     "g", [value("x", [4, 3, 3, 3])], [value("y", [4, 3, 3, 3])],
     [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float16), "W16")]))
+
+for name, ratio in (("dropout_training_zero.onnx", 0.0), ("dropout_training_half.onnx", 0.5)):
+    save(name, helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+         helper.make_node("Dropout", ["r", "ratio", "training"], ["y", "mask"], name="drop")],
+        "g", [value("x", [1, 3, 4, 4])],
+        [value("y", [1, 3, 4, 4]), helper.make_tensor_value_info("mask", TensorProto.BOOL, [1, 3, 4, 4])],
+        [numpy_helper.from_array(np.array(ratio, dtype=np.float32), "ratio"),
+         numpy_helper.from_array(np.array(True), "training")]))

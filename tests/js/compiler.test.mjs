@@ -140,6 +140,30 @@ test('fp16 and int8 weights should shrink resnet20\'s blob to a half and a quart
   }
 });
 
+test('Dropout in training mode should compile when its ratio is 0 (an identity) and be refused otherwise', async () => {
+  const zero = path.join(models, 'dropout_training_zero.onnx');
+  const r = compile(zero);
+  assert.equal(r.status, 0, r.stderr);
+  const x = randomImage(48, 13);
+  const session = await ort.InferenceSession.create(zero);
+  const theirs = await session.run({ x: new ort.Tensor('float32', x, [1, 3, 4, 4]) });
+  const exe = r.out.replace(/\.c$/, '');
+  execFileSync('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-I', path.join(root, 'src/kernels'),
+    '-I', path.join(root, 'src/runtime'), '-I', path.dirname(r.out), r.out, ...['build/tests/harness.o',
+      'build/native/compiler/onnx_reader.o', 'build/native/compiler/util.o', 'build/native/compiler/ir.o',
+      'build/native/libedgerun-kernels.a'].map((p) => path.join(root, p)), '-lm', '-o', exe]);
+  const dir = fs.mkdtempSync(path.join(work, 'io-'));
+  fs.writeFileSync(path.join(dir, 'input_0.bin'), Buffer.from(x.buffer));
+  execFileSync(exe, ['--io', dir]);
+  const b = fs.readFileSync(path.join(dir, 'output_0.bin'));
+  const y = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  const mask = [...fs.readFileSync(path.join(dir, 'output_1.bin'))];
+  assert.deepEqual([...y], [...theirs.y.data], 'y is relu(x), as onnxruntime computes it');
+  assert.deepEqual(mask, [...theirs.mask.data].map(Number), 'the mask keeps everything');
+  const half = path.join(models, 'dropout_training_half.onnx');
+  assertRejected(compile(half), half, "'drop'", 'ratio 0.5');
+});
+
 test('a symbolic batch dimension should be pinned to 1', () => {
   const r = compile(path.join(models, 'symbolic_batch.onnx'));
   assert.equal(r.status, 0, r.stderr);
