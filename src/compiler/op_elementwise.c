@@ -101,6 +101,15 @@ int unary_lower(er_graph *g, er_node *n)
     case ER_OP_Neg: k = ERK_er_f32_neg; break;
     case ER_OP_Abs: k = ERK_er_f32_abs; break;
     case ER_OP_Reciprocal: k = ERK_er_f32_reciprocal; break;
+    case ER_OP_Erf: k = ERK_er_f32_erf; break;
+    case ER_OP_Gelu: {
+        const char *approx;
+        if (er_attr_string(g, n, "approximate", "none", &approx)) return -1;
+        if (strcmp(approx, "none") && strcmp(approx, "tanh"))
+            return er_node_fail(g, n, "approximate '%s' is neither 'none' nor 'tanh'", approx);
+        k = strcmp(approx, "tanh") ? ERK_er_f32_gelu : ERK_er_f32_gelu_tanh;
+        break;
+    }
     case ER_OP_LeakyRelu:
         k = ERK_er_f32_leaky_relu;
         if (er_attr_float(g, n, "alpha", 0.01f, &p.alpha)) return -1;

@@ -33,6 +33,10 @@ ER_UNARY(sqrt, sqrtf(v))
 ER_UNARY(neg, -v)
 ER_UNARY(abs, fabsf(v))
 ER_UNARY(reciprocal, 1.0f / v)
+ER_UNARY(erf, erff(v))
+/* Gelu (ONNX opset 20): v * Phi(v), exactly through erf, or its tanh approximation. */
+ER_UNARY(gelu, 0.5f * v * (1.0f + erff(v * 0.70710678118654752f)))
+ER_UNARY(gelu_tanh, 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v))))
 
 /* ---- binary ---- */
 

@@ -246,7 +246,8 @@ void er_cast(const er_cast_params *p, const void *x, void *y);
 /* element-wise (er_elementwise.c) */
 #define ER_UNARY_OP_LIST(X) \
     X(relu) X(leaky_relu) X(clip) X(sigmoid) X(tanh) X(hard_sigmoid) X(hard_swish) \
-    X(elu) X(selu) X(softplus) X(exp) X(sqrt) X(neg) X(abs) X(reciprocal)
+    X(elu) X(selu) X(softplus) X(exp) X(sqrt) X(neg) X(abs) X(reciprocal) \
+    X(erf) X(gelu) X(gelu_tanh)
 #define ER_DECLARE_UNARY(op) void er_f32_##op(const er_unary_params *p, const float *x, float *y);
 ER_UNARY_OP_LIST(ER_DECLARE_UNARY)
 #undef ER_DECLARE_UNARY

@@ -4,7 +4,7 @@
 usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
 
   missing_initializer.onnx  Conv whose weight name is defined nowhere
-  unsupported_op.onnx       a node "odd_one" of type Erf, which edgerun lacks
+  unsupported_op.onnx       a node "odd_one" of type Hardmax, which edgerun lacks
   custom_domain.onnx        an operator from a domain other than ai.onnx
   symbolic_height.onnx      input [N, 3, height, 8]: a symbolic non-batch axis
   symbolic_batch.onnx       input [N, 3, 8, 8]: the batch axis pinned to 1
@@ -58,7 +58,7 @@ save("missing_initializer.onnx", helper.make_graph(
     "g", [value("x", [1, 3, 8, 8])], [value("y", [1, 4, 8, 8])]))
 
 save("unsupported_op.onnx", helper.make_graph(
-    [helper.make_node("Relu", ["x"], ["r"], name="first"), helper.make_node("Erf", ["r"], ["y"], name="odd_one")],
+    [helper.make_node("Relu", ["x"], ["r"], name="first"), helper.make_node("Hardmax", ["r"], ["y"], name="odd_one")],
     "g", [value("x", [1, 3, 8, 8])], [value("y", [1, 3, 8, 8])]))
 
 save("custom_domain.onnx", helper.make_graph(
