@@ -214,6 +214,12 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 #define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
+/* LayerNormalization: x as [outer, inner], each row normalised over its inner
+   elements; scale (and bias, when given) repeat with periods scale_n and bias_n
+   along the row (they broadcast from the trailing dims). */
+#define ER_LAYERNORM_FIELDS(X, T) X(T, I, outer) X(T, I, inner) X(T, I, scale_n) X(T, I, bias_n) X(T, F, epsilon)
+ER_DECLARE_PARAMS(er_layernorm_params, ER_LAYERNORM_FIELDS)
+
 /* ---- weight storage (er_weights.c): compact weights restored at initialisation ---- */
 /* float16 -> float32: n IEEE half bit patterns widened exactly. */
 #define ER_WIDEN_FIELDS(X, T) X(T, I, n)
@@ -307,6 +313,10 @@ void er_f32_batchnorm(const er_norm_params *p, const float *x, const float *scal
 void er_f32_instancenorm(const er_norm_params *p, const float *x, const float *scale, const float *bias,
                          float *y);
 void er_f32_lrn(const er_lrn_params *p, const float *x, float *y);
+/* y = (x - mean) / sqrt(var + epsilon) * scale + bias per row; bias may be NULL;
+   mean and inv_std (one per row, 1/sqrt(var + epsilon)) are written when not NULL. */
+void er_f32_layernorm(const er_layernorm_params *p, const float *x, const float *scale, const float *bias, float *y,
+                      float *mean, float *inv_std);
 
 /* resampling (er_resample.c) */
 void er_f32_resample_axis(const er_resample_params *p, const float *x, const int32_t *idx,
