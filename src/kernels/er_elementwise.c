@@ -81,8 +81,9 @@ ER_DEFINE_INT_HELPERS(u32, uint32_t, 0)
 ER_DEFINE_INT_HELPERS(u64, uint64_t, 0)
 
 /* The innermost dimension picks a loop by its strides, the rest is an odometer. */
-#define ER_BINARY(t, T, name, EXPR)                                                        \
-    void er_##t##_##name(const er_binary_params *p, const T *a, const T *b, T *y)          \
+#define ER_BINARY(t, T, name, EXPR) ER_BINARY_TO(t, T, T, name, EXPR)
+#define ER_BINARY_TO(t, T, YT, name, EXPR)                                                 \
+    void er_##t##_##name(const er_binary_params *p, const T *a, const T *b, YT *y)         \
     {                                                                                      \
         const int32_t last = p->rank - 1, n = p->dims[last];                               \
         const int32_t sa = p->a_strides[last], sb = p->b_strides[last];                    \
@@ -151,3 +152,41 @@ ER_INT_BINARIES(u32, uint32_t)
 ER_INT_BINARIES(u64, uint64_t)
 
 ER_BINARY(f32, float, prelu, x < 0.0f ? x * z : x)
+
+/* ---- comparisons and Where ---- */
+
+#define ER_COMPARES(t, T)                                                 \
+    ER_BINARY_TO(t, T, uint8_t, equal, (uint8_t)(x == z))                 \
+    ER_BINARY_TO(t, T, uint8_t, less, (uint8_t)(x < z))                   \
+    ER_BINARY_TO(t, T, uint8_t, greater, (uint8_t)(x > z))                \
+    ER_BINARY_TO(t, T, uint8_t, less_equal, (uint8_t)(x <= z))            \
+    ER_BINARY_TO(t, T, uint8_t, greater_equal, (uint8_t)(x >= z))
+ER_ARITH_TYPE_LIST(ER_COMPARES)
+
+#define ER_WHERE(bits, T)                                                                      \
+    void er_x##bits##_where(const er_where_params *p, const uint8_t *c, const void *a_, const void *b_, void *y_) \
+    {                                                                                          \
+        const T *a = a_, *b = b_;                                                              \
+        T *y = y_;                                                                             \
+        int32_t idx[ER_MAX_RANK] = {0};                                                        \
+        int64_t co = 0, ao = 0, bo = 0;                                                        \
+        for (int32_t k = 0; k < p->rank; k++)                                                  \
+            if (p->dims[k] <= 0) return;                                                       \
+        for (;;) {                                                                             \
+            *y++ = c[co] ? a[ao] : b[bo];                                                      \
+            int32_t k = p->rank - 1;                                                           \
+            for (; k >= 0; k--) {                                                              \
+                co += p->c_strides[k], ao += p->a_strides[k], bo += p->b_strides[k];           \
+                if (++idx[k] < p->dims[k]) break;                                              \
+                co -= (int64_t)p->c_strides[k] * p->dims[k];                                   \
+                ao -= (int64_t)p->a_strides[k] * p->dims[k];                                   \
+                bo -= (int64_t)p->b_strides[k] * p->dims[k];                                   \
+                idx[k] = 0;                                                                    \
+            }                                                                                  \
+            if (k < 0) return;                                                                 \
+        }                                                                                      \
+    }
+ER_WHERE(8, uint8_t)
+ER_WHERE(16, uint16_t)
+ER_WHERE(32, uint32_t)
+ER_WHERE(64, uint64_t)

@@ -214,6 +214,11 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 #define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
+/* Where: y[i] = c[i] ? a[i] : b[i], all three broadcast to y's dims (strides 0 where broadcast). */
+#define ER_WHERE_FIELDS(X, T) \
+    X(T, I, rank) X(T, IA, dims) X(T, IA, c_strides) X(T, IA, a_strides) X(T, IA, b_strides)
+ER_DECLARE_PARAMS(er_where_params, ER_WHERE_FIELDS)
+
 /* LayerNormalization: x as [outer, inner], each row normalised over its inner
    elements; scale (and bias, when given) repeat with periods scale_n and bias_n
    along the row (they broadcast from the trailing dims). */
@@ -274,6 +279,22 @@ ER_UNARY_OP_LIST(ER_DECLARE_UNARY)
     void er_##t##_pow(const er_binary_params *p, const ctype *a, const ctype *b, ctype *y);
 ER_ARITH_TYPE_LIST(ER_DECLARE_BINARY_T)
 #undef ER_DECLARE_BINARY_T
+/* Comparisons, broadcasting like the binary ops, for every arithmetic type
+   (bool compares as u8); y is bool (uint8_t 0 or 1). NaN compares false. */
+#define ER_COMPARE_OP_LIST(X) X(equal) X(less) X(greater) X(less_equal) X(greater_equal)
+#define ER_DECLARE_COMPARE_T(t, ctype) \
+    void er_##t##_equal(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_less(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_greater(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_less_equal(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_greater_equal(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y);
+ER_ARITH_TYPE_LIST(ER_DECLARE_COMPARE_T)
+#undef ER_DECLARE_COMPARE_T
+/* Where by element size: c is bool, a, b and y elements of 8 to 64 bits. */
+void er_x8_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
+void er_x16_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
+void er_x32_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
+void er_x64_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
 /* PRelu: y = a < 0 ? a * slope : a, slope broadcast like b. */
 void er_f32_prelu(const er_binary_params *p, const float *a, const float *slope, float *y);
 
