@@ -1,4 +1,4 @@
-/* op_reduce.c - ReduceSum/Mean/Max and Softmax/LogSoftmax. */
+/* op_reduce.c - ReduceSum/Mean/Max/SumSquare/L2 and Softmax/LogSoftmax. */
 #include <string.h>
 
 #include "ops.h"
@@ -63,7 +63,9 @@ int reduce_lower(er_graph *g, er_node *n)
         p.y_dims[0] = p.r_dims[0] = 1;
     }
     int32_t k = n->op == ER_OP_ReduceSum ? ERK_er_f32_reduce_sum
-                : n->op == ER_OP_ReduceMean ? ERK_er_f32_reduce_mean : ERK_er_f32_reduce_max;
+                : n->op == ER_OP_ReduceMean ? ERK_er_f32_reduce_mean
+                : n->op == ER_OP_ReduceSumSquare ? ERK_er_f32_reduce_sum_square
+                : n->op == ER_OP_ReduceL2 ? ERK_er_f32_reduce_l2 : ERK_er_f32_reduce_max;
     return ER_CALL(g, n, k, p, x->id, y->id);
 }
 

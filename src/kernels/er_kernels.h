@@ -325,6 +325,8 @@ void er_f32_global_maxpool(const er_gpool_params *p, const float *x, float *y);
 void er_f32_reduce_sum(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_mean(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_max(const er_reduce_params *p, const float *x, float *y);
+void er_f32_reduce_sum_square(const er_reduce_params *p, const float *x, float *y);
+void er_f32_reduce_l2(const er_reduce_params *p, const float *x, float *y);
 
 /* normalization family (er_norm.c) */
 void er_f32_softmax(const er_softmax_params *p, const float *x, float *y);

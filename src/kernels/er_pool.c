@@ -94,7 +94,8 @@ void er_f32_global_maxpool(const er_gpool_params *p, const float *x, float *y)
     }
 }
 
-/* y (keepdims shape) from x: each output walks the reduced box r_dims. */
+/* y (keepdims shape) from x: each output walks the reduced box r_dims.
+   kind: 0 sum, 1 mean, 2 max, 3 sum of squares, 4 L2 norm. */
 static void reduce(const er_reduce_params *p, const float *x, float *y, int kind)
 {
     int32_t yi[ER_MAX_RANK] = {0};
@@ -114,6 +115,8 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
             const double v = x[off];
             if (kind == 2) {
                 if (v > acc || v != v) acc = v;
+            } else if (kind >= 3) {
+                acc += v * v;
             } else {
                 acc += v;
             }
@@ -123,6 +126,7 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
             }
         }
         if (kind == 1) acc = r_count ? acc / (double)r_count : NAN;
+        if (kind == 4) acc = sqrt(acc);
         y[o] = (float)acc;
         for (int32_t k = p->rank - 1; k >= 0; k--) {
             if (++yi[k] < p->y_dims[k]) break;
@@ -144,4 +148,14 @@ void er_f32_reduce_mean(const er_reduce_params *p, const float *x, float *y)
 void er_f32_reduce_max(const er_reduce_params *p, const float *x, float *y)
 {
     reduce(p, x, y, 2);
+}
+
+void er_f32_reduce_sum_square(const er_reduce_params *p, const float *x, float *y)
+{
+    reduce(p, x, y, 3);
+}
+
+void er_f32_reduce_l2(const er_reduce_params *p, const float *x, float *y)
+{
+    reduce(p, x, y, 4);
 }
