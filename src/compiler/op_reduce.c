@@ -1,4 +1,4 @@
-/* op_reduce.c - ReduceSum/Mean/Max/SumSquare/L2 and Softmax/LogSoftmax. */
+/* op_reduce.c - ReduceSum/Mean/Max/SumSquare/L2, ArgMax and Softmax/LogSoftmax. */
 #include <string.h>
 
 #include "ops.h"
@@ -104,4 +104,52 @@ int softmax_lower(er_graph *g, er_node *n)
     if (softmax_plan(g, n, &p)) return -1;
     int32_t k = n->op == ER_OP_Softmax ? ERK_er_f32_softmax : ERK_er_f32_logsoftmax;
     return ER_CALL(g, n, k, p, n->in[0], n->out[0]);
+}
+
+/* ---- ArgMax ---- */
+
+static int argmax_plan(er_graph *g, er_node *n, er_argmax_params *p, int32_t *axis_out, int64_t *keepdims)
+{
+    er_tensor *x = er_in(g, n, 0);
+    int64_t axis, last;
+    int32_t a;
+    if (er_attr_int(g, n, "axis", 0, &axis) || er_attr_int(g, n, "keepdims", 1, keepdims) ||
+        er_attr_int(g, n, "select_last_index", 0, &last) || er_axis(g, n, axis, x->rank, "axis", &a))
+        return -1;
+    if (x->dims[a] == 0) return er_node_fail(g, n, "the axis is empty: no index to return");
+    int64_t outer = 1, inner = 1;
+    for (int32_t i = 0; i < a; i++) outer *= x->dims[i];
+    for (int32_t i = a + 1; i < x->rank; i++) inner *= x->dims[i];
+    p->outer = (int32_t)outer;
+    p->axis_len = (int32_t)x->dims[a];
+    p->inner = (int32_t)inner;
+    p->last = last != 0;
+    *axis_out = a;
+    return 0;
+}
+
+int argmax_infer(er_graph *g, er_node *n)
+{
+    er_argmax_params p;
+    int32_t axis;
+    int64_t keepdims, dims[ER_MAX_RANK];
+    if (er_check_arity(g, n, 1, 1, 1, 1) || er_check_dtype(g, n, 0, float_only)) return -1;
+    er_tensor *x = er_in(g, n, 0);
+    if (x->rank < 1) return er_node_fail(g, n, "X must be at least 1-D");
+    if (argmax_plan(g, n, &p, &axis, &keepdims)) return -1;
+    int32_t rank = 0;
+    for (int32_t i = 0; i < x->rank; i++) {
+        if (i != axis) dims[rank++] = x->dims[i];
+        else if (keepdims) dims[rank++] = 1;
+    }
+    return er_set_output(g, n, 0, ER_DTYPE_INT64, rank, dims);
+}
+
+int argmax_lower(er_graph *g, er_node *n)
+{
+    er_argmax_params p;
+    int32_t axis;
+    int64_t keepdims;
+    if (argmax_plan(g, n, &p, &axis, &keepdims)) return -1;
+    return ER_CALL(g, n, ERK_er_f32_argmax, p, n->in[0], n->out[0]);
 }

@@ -214,6 +214,12 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 #define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
+/* ArgMax: x as [outer, axis_len, inner] -> int64 y [outer, inner]: the index of the
+   largest value along the axis, the first of equals (the last when last != 0);
+   a NaN counts as the largest. */
+#define ER_ARGMAX_FIELDS(X, T) X(T, I, outer) X(T, I, axis_len) X(T, I, inner) X(T, I, last)
+ER_DECLARE_PARAMS(er_argmax_params, ER_ARGMAX_FIELDS)
+
 /* Where: y[i] = c[i] ? a[i] : b[i], all three broadcast to y's dims (strides 0 where broadcast). */
 #define ER_WHERE_FIELDS(X, T) \
     X(T, I, rank) X(T, IA, dims) X(T, IA, c_strides) X(T, IA, a_strides) X(T, IA, b_strides)
@@ -327,6 +333,7 @@ void er_f32_reduce_mean(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_max(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_sum_square(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_l2(const er_reduce_params *p, const float *x, float *y);
+void er_f32_argmax(const er_argmax_params *p, const float *x, int64_t *y);
 
 /* normalization family (er_norm.c) */
 void er_f32_softmax(const er_softmax_params *p, const float *x, float *y);

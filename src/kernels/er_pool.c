@@ -159,3 +159,21 @@ void er_f32_reduce_l2(const er_reduce_params *p, const float *x, float *y)
 {
     reduce(p, x, y, 4);
 }
+
+void er_f32_argmax(const er_argmax_params *p, const float *x, int64_t *y)
+{
+    for (int32_t o = 0; o < p->outer; o++)
+        for (int32_t i = 0; i < p->inner; i++) {
+            const float *row = x + (int64_t)o * p->axis_len * p->inner + i;
+            int32_t best = 0;
+            float bv = p->axis_len ? row[0] : 0.0f;
+            for (int32_t k = 1; k < p->axis_len && bv == bv; k++) {
+                const float v = row[(int64_t)k * p->inner];
+                if (v != v || v > bv || (p->last && v == bv)) {
+                    bv = v;
+                    best = k;
+                }
+            }
+            y[(int64_t)o * p->inner + i] = best;
+        }
+}
