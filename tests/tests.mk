@@ -17,11 +17,16 @@ $(BUILD)/conformance/%.wasm: $(BUILD)/conformance/%.c $(WASM_LIBS)
 	$(call er_link_module,$<)
 
 CONFORMANCE_WASM_SAMPLE ?= 100
+# Operators the shared ONNX tests lack get tests of ours, written at test time
+# (tests/conformance/make_tests.py; checked against onnxruntime-node by
+# tests/js/generated-tests.test.mjs).
+CONFORMANCE_GENERATED := $(BUILD)/onnx-tests-generated
 conformance: deps-build compiler $(HARNESS_OBJS) $(KERNELS_NATIVE) $(WASM_LIBS) shim
+	@rm -rf $(CONFORMANCE_GENERATED) && /usr/bin/python3 tests/conformance/make_tests.py $(CONFORMANCE_GENERATED)
 	@CONFORMANCE_CC="$(CC) $(CFLAGS_NATIVE) -O1" \
 	 CONFORMANCE_LINK="$(HARNESS_OBJS) $(KERNELS_NATIVE)" \
 	 node tests/conformance/run.mjs --shared $(SHARED) --build $(BUILD)/conformance \
-	   --wasm-sample $(CONFORMANCE_WASM_SAMPLE)
+	   --wasm-sample $(CONFORMANCE_WASM_SAMPLE) --generated $(CONFORMANCE_GENERATED)
 .PHONY: conformance
 
 # ---- models checked against onnxruntime-node (tests/js/models.test.mjs) ----

@@ -377,3 +377,79 @@ int where_lower(er_graph *g, er_node *n)
     }
     return ER_CALL(g, n, k, p, c->id, x->id, y->id, out->id);
 }
+
+/* ---- logical: Not, And, Or, Xor (bool) ---- */
+
+static const int32_t bool_only[] = {ER_DTYPE_BOOL, 0};
+
+int logical_infer(er_graph *g, er_node *n)
+{
+    int unary = n->op == ER_OP_Not;
+    if (er_check_arity(g, n, unary ? 1 : 2, unary ? 1 : 2, 1, 1) || er_check_dtype(g, n, 0, bool_only) ||
+        (!unary && er_check_dtype(g, n, 1, bool_only)))
+        return -1;
+    er_tensor *a = er_in(g, n, 0), bv;
+    if (unary) return er_set_output(g, n, 0, ER_DTYPE_BOOL, a->rank, a->dims);
+    if (operand_b(g, n, &bv)) return -1;
+    int64_t dims[ER_MAX_RANK];
+    int32_t rank;
+    if (er_broadcast_shape(g, n, a, &bv, &rank, dims)) return -1;
+    return er_set_output(g, n, 0, ER_DTYPE_BOOL, rank, dims);
+}
+
+int logical_lower(er_graph *g, er_node *n)
+{
+    er_tensor *a = er_in(g, n, 0), *y = er_out(g, n, 0), bv;
+    if (n->op == ER_OP_Not) {
+        er_unary_params p = {.n = (int32_t)a->count};
+        return ER_CALL(g, n, ERK_er_b8_not, p, a->id, y->id);
+    }
+    if (operand_b(g, n, &bv)) return -1;
+    er_binary_params p;
+    if (broadcast_params(g, n, a, &bv, y, &p)) return -1;
+    int32_t k = n->op == ER_OP_And ? ERK_er_b8_and : n->op == ER_OP_Or ? ERK_er_b8_or : ERK_er_b8_xor;
+    return ER_CALL(g, n, k, p, a->id, n->in[1], y->id);
+}
+
+/* ---- Mod ---- */
+
+static int32_t mod_kernel(int32_t dtype, int fmod)
+{
+    switch (dtype) {
+    case ER_DTYPE_FLOAT: return fmod ? ERK_er_f32_fmod : -1;
+    case ER_DTYPE_DOUBLE: return fmod ? ERK_er_f64_fmod : -1;
+#define ER_MOD_CASE(t, CODE) case CODE: return fmod ? ERK_er_##t##_fmod : ERK_er_##t##_mod;
+    ER_MOD_CASE(i8, ER_DTYPE_INT8) ER_MOD_CASE(i16, ER_DTYPE_INT16) ER_MOD_CASE(i32, ER_DTYPE_INT32)
+    ER_MOD_CASE(i64, ER_DTYPE_INT64) ER_MOD_CASE(u8, ER_DTYPE_UINT8) ER_MOD_CASE(u16, ER_DTYPE_UINT16)
+    ER_MOD_CASE(u32, ER_DTYPE_UINT32) ER_MOD_CASE(u64, ER_DTYPE_UINT64)
+#undef ER_MOD_CASE
+    default: return -1;
+    }
+}
+
+int mod_infer(er_graph *g, er_node *n)
+{
+    int64_t fmod;
+    if (er_check_arity(g, n, 2, 2, 1, 1) || er_check_dtype(g, n, 0, arith_types) || er_check_dtype(g, n, 1, arith_types) ||
+        er_attr_int(g, n, "fmod", 0, &fmod))
+        return -1;
+    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1);
+    if (a->dtype != b->dtype)
+        return er_node_fail(g, n, "inputs have different types %s and %s", er_dtype_name(a->dtype),
+                            er_dtype_name(b->dtype));
+    if (mod_kernel(a->dtype, fmod != 0) < 0) return er_node_fail(g, n, "floating-point Mod needs fmod = 1");
+    int64_t dims[ER_MAX_RANK];
+    int32_t rank;
+    if (er_broadcast_shape(g, n, a, b, &rank, dims)) return -1;
+    return er_set_output(g, n, 0, a->dtype, rank, dims);
+}
+
+int mod_lower(er_graph *g, er_node *n)
+{
+    int64_t fmod;
+    if (er_attr_int(g, n, "fmod", 0, &fmod)) return -1;
+    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1), *y = er_out(g, n, 0);
+    er_binary_params p;
+    if (broadcast_params(g, n, a, b, y, &p)) return -1;
+    return ER_CALL(g, n, mod_kernel(a->dtype, fmod != 0), p, a->id, b->id, y->id);
+}

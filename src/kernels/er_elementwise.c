@@ -186,6 +186,49 @@ ER_ARITH_TYPE_LIST(ER_COMPARES)
             if (k < 0) return;                                                                 \
         }                                                                                      \
     }
+/* ---- logical (bool) and Mod ---- */
+
+void er_b8_not(const er_unary_params *p, const uint8_t *x, uint8_t *y)
+{
+    for (int32_t i = 0; i < p->n; i++) y[i] = (uint8_t)!x[i];
+}
+ER_BINARY_TO(b8, uint8_t, uint8_t, and, (uint8_t)(x && z))
+ER_BINARY_TO(b8, uint8_t, uint8_t, or, (uint8_t)(x || z))
+ER_BINARY_TO(b8, uint8_t, uint8_t, xor, (uint8_t)(!x != !z))
+
+/* Functions, so that these tests on unsigned types are not constant comparisons. */
+static inline int er_is_minus_one(int64_t v)
+{
+    return v == -1;
+}
+/* Through int64/uint64 so that INT_MIN % -1 (undefined in C) cannot occur. */
+#define ER_DEFINE_MOD(t, T, is_signed)                                                     \
+    static inline T er_##t##_fmod_op(T a, T b)                                             \
+    {                                                                                      \
+        if (b == 0) return 0;                                                              \
+        if (is_signed) return (T)(er_is_minus_one((int64_t)b) ? 0 : (int64_t)a % (int64_t)b); \
+        return (T)((uint64_t)a % (uint64_t)b);                                             \
+    }                                                                                      \
+    static inline T er_##t##_mod_op(T a, T b)                                              \
+    {                                                                                      \
+        T r = er_##t##_fmod_op(a, b);                                                      \
+        if (is_signed && r != 0 && er_is_negative((int64_t)r) != er_is_negative((int64_t)b)) \
+            r = ER_INT_ADD(T, r, b);                                                       \
+        return r;                                                                          \
+    }                                                                                      \
+    ER_BINARY(t, T, mod, er_##t##_mod_op(x, z))                                            \
+    ER_BINARY(t, T, fmod, er_##t##_fmod_op(x, z))
+ER_DEFINE_MOD(i8, int8_t, 1)
+ER_DEFINE_MOD(i16, int16_t, 1)
+ER_DEFINE_MOD(i32, int32_t, 1)
+ER_DEFINE_MOD(i64, int64_t, 1)
+ER_DEFINE_MOD(u8, uint8_t, 0)
+ER_DEFINE_MOD(u16, uint16_t, 0)
+ER_DEFINE_MOD(u32, uint32_t, 0)
+ER_DEFINE_MOD(u64, uint64_t, 0)
+ER_BINARY(f32, float, fmod, fmodf(x, z))
+ER_BINARY(f64, double, fmod, fmod(x, z))
+
 ER_WHERE(8, uint8_t)
 ER_WHERE(16, uint16_t)
 ER_WHERE(32, uint32_t)

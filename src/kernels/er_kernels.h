@@ -214,6 +214,11 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 #define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
+/* CumSum: x and y as [outer, len, inner], running sums along len; exclusive
+   leaves each element out of its own sum, reverse sums from the end. */
+#define ER_CUMSUM_FIELDS(X, T) X(T, I, outer) X(T, I, len) X(T, I, inner) X(T, I, exclusive) X(T, I, reverse)
+ER_DECLARE_PARAMS(er_cumsum_params, ER_CUMSUM_FIELDS)
+
 /* ArgMax: x as [outer, axis_len, inner] -> int64 y [outer, inner]: the index of the
    largest value along the axis, the first of equals (the last when last != 0);
    a NaN counts as the largest. */
@@ -296,6 +301,23 @@ ER_ARITH_TYPE_LIST(ER_DECLARE_BINARY_T)
     void er_##t##_greater_equal(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y);
 ER_ARITH_TYPE_LIST(ER_DECLARE_COMPARE_T)
 #undef ER_DECLARE_COMPARE_T
+/* Logical ops on bool (uint8_t 0 or 1): Not (er_unary_params, n), and broadcasting And, Or, Xor. */
+void er_b8_not(const er_unary_params *p, const uint8_t *x, uint8_t *y);
+void er_b8_and(const er_binary_params *p, const uint8_t *a, const uint8_t *b, uint8_t *y);
+void er_b8_or(const er_binary_params *p, const uint8_t *a, const uint8_t *b, uint8_t *y);
+void er_b8_xor(const er_binary_params *p, const uint8_t *a, const uint8_t *b, uint8_t *y);
+/* Mod, broadcasting: fmod takes the sign of the dividend (C's %, fmod()); mod,
+   for integers only, the sign of the divisor (Python's %). x mod 0 is 0 for integers. */
+#define ER_INT_TYPE_LIST(X) \
+    X(i8, int8_t) X(i16, int16_t) X(i32, int32_t) X(i64, int64_t) X(u8, uint8_t) X(u16, uint16_t) \
+    X(u32, uint32_t) X(u64, uint64_t)
+#define ER_DECLARE_MOD_T(t, ctype) \
+    void er_##t##_mod(const er_binary_params *p, const ctype *a, const ctype *b, ctype *y); \
+    void er_##t##_fmod(const er_binary_params *p, const ctype *a, const ctype *b, ctype *y);
+ER_INT_TYPE_LIST(ER_DECLARE_MOD_T)
+#undef ER_DECLARE_MOD_T
+void er_f32_fmod(const er_binary_params *p, const float *a, const float *b, float *y);
+void er_f64_fmod(const er_binary_params *p, const double *a, const double *b, double *y);
 /* Where by element size: c is bool, a, b and y elements of 8 to 64 bits. */
 void er_x8_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
 void er_x16_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
@@ -334,6 +356,11 @@ void er_f32_reduce_max(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_sum_square(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_l2(const er_reduce_params *p, const float *x, float *y);
 void er_f32_argmax(const er_argmax_params *p, const float *x, int64_t *y);
+void er_f32_reduce_prod(const er_reduce_params *p, const float *x, float *y);
+void er_f32_cumsum(const er_cumsum_params *p, const float *x, float *y);
+void er_f64_cumsum(const er_cumsum_params *p, const double *x, double *y);
+void er_i32_cumsum(const er_cumsum_params *p, const int32_t *x, int32_t *y);
+void er_i64_cumsum(const er_cumsum_params *p, const int64_t *x, int64_t *y);
 
 /* normalization family (er_norm.c) */
 void er_f32_softmax(const er_softmax_params *p, const float *x, float *y);

@@ -95,7 +95,7 @@ void er_f32_global_maxpool(const er_gpool_params *p, const float *x, float *y)
 }
 
 /* y (keepdims shape) from x: each output walks the reduced box r_dims.
-   kind: 0 sum, 1 mean, 2 max, 3 sum of squares, 4 L2 norm. */
+   kind: 0 sum, 1 mean, 2 max, 3 sum of squares, 4 L2 norm, 5 product. */
 static void reduce(const er_reduce_params *p, const float *x, float *y, int kind)
 {
     int32_t yi[ER_MAX_RANK] = {0};
@@ -107,7 +107,7 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
     for (int64_t o = 0; o < y_count; o++) {
         int64_t base = 0;
         for (int32_t k = 0; k < p->rank; k++) base += (int64_t)yi[k] * p->x_strides[k];
-        double acc = kind == 2 ? -INFINITY : 0.0;
+        double acc = kind == 2 ? -INFINITY : kind == 5 ? 1.0 : 0.0;
         int32_t ri[ER_MAX_RANK] = {0};
         for (int64_t r = 0; r < r_count; r++) {
             int64_t off = base;
@@ -115,6 +115,8 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
             const double v = x[off];
             if (kind == 2) {
                 if (v > acc || v != v) acc = v;
+            } else if (kind == 5) {
+                acc *= v;
             } else if (kind >= 3) {
                 acc += v * v;
             } else {
@@ -177,3 +179,31 @@ void er_f32_argmax(const er_argmax_params *p, const float *x, int64_t *y)
             y[(int64_t)o * p->inner + i] = best;
         }
 }
+
+void er_f32_reduce_prod(const er_reduce_params *p, const float *x, float *y)
+{
+    reduce(p, x, y, 5);
+}
+
+/* Integer sums wrap through uint64, like the integer Add. */
+#define ER_CUMSUM(t, T, ACC, ADD)                                                          \
+    void er_##t##_cumsum(const er_cumsum_params *p, const T *x, T *y)                      \
+    {                                                                                      \
+        for (int32_t o = 0; o < p->outer; o++)                                             \
+            for (int32_t i = 0; i < p->inner; i++) {                                       \
+                const int64_t base = (int64_t)o * p->len * p->inner + i;                   \
+                ACC acc = 0;                                                               \
+                for (int32_t k = 0; k < p->len; k++) {                                     \
+                    const int64_t at = base + (int64_t)(p->reverse ? p->len - 1 - k : k) * p->inner; \
+                    const ACC v = (ACC)x[at];                                              \
+                    if (!p->exclusive) acc = ADD(acc, v);                                  \
+                    y[at] = (T)acc;                                                        \
+                    if (p->exclusive) acc = ADD(acc, v);                                   \
+                }                                                                          \
+            }                                                                              \
+    }
+#define ER_PLUS(a, b) ((a) + (b))
+ER_CUMSUM(f32, float, float, ER_PLUS)
+ER_CUMSUM(f64, double, double, ER_PLUS)
+ER_CUMSUM(i32, int32_t, uint64_t, ER_PLUS)
+ER_CUMSUM(i64, int64_t, uint64_t, ER_PLUS)

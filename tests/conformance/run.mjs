@@ -6,7 +6,7 @@
 // in node through the shim, to show the wasm build computes the same.
 //
 // usage: node tests/conformance/run.mjs --shared DIR --build DIR [--jobs N]
-//          [--wasm-sample N] [--filter SUBSTRING] [--tests DIR]
+//          [--wasm-sample N] [--filter SUBSTRING] [--tests DIR] [--generated DIR]
 // Prints a per-operator table and the closing line "N passed, M failed, K skipped";
 // exits 1 when anything failed, when no test ran, or (without --filter) when an
 // operator of src/compiler/ops.def has no passing test.
@@ -28,6 +28,9 @@ const shared = path.resolve(opt('--shared', path.join(root, '../shared')));
 // The suites' parent directory: the shared ONNX tests unless told otherwise
 // (the runner's own tests point it at crafted suites).
 const testsRoot = path.resolve(opt('--tests', path.join(shared, 'onnx-tests')));
+// Tests edgerun writes itself for operators the shared set lacks
+// (tests/conformance/make_tests.py), in the same layout, under DIR/node.
+const generatedRoot = opt('--generated', '');
 const buildDir = path.resolve(opt('--build', path.join(root, 'build/conformance')));
 const jobs = Number(opt('--jobs', String(Math.max(1, os.cpus().length))));
 const wasmSample = Number(opt('--wasm-sample', '24'));
@@ -98,6 +101,14 @@ async function listTests() {
     for (const name of fs.readdirSync(dir).sort()) {
       if (!name.startsWith('test_') || (filter && !name.includes(filter))) continue;
       tests.push({ suite, name, dir: path.join(dir, name) });
+    }
+  }
+  if (generatedRoot) {
+    const dir = path.join(path.resolve(generatedRoot), 'node');
+    if (!fs.existsSync(dir)) throw new Error(`missing ${dir}: run tests/conformance/make_tests.py`);
+    for (const name of fs.readdirSync(dir).sort()) {
+      if (!name.startsWith('test_') || (filter && !name.includes(filter))) continue;
+      tests.push({ suite: 'generated', name, dir: path.join(dir, name) });
     }
   }
   return tests;
