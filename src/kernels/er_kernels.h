@@ -214,6 +214,13 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 #define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
+/* ScatterND: y = data, then each of the n_updates index tuples (k int64 each,
+   negative from the end) selects a slice of `slice` elements of y, replaced by
+   the next slice of updates. Out-of-range tuples are skipped. */
+#define ER_SCATTERND_FIELDS(X, T) \
+    X(T, I, count) X(T, I, n_updates) X(T, I, k) X(T, I, slice) X(T, IA, dims) X(T, IA, strides)
+ER_DECLARE_PARAMS(er_scatternd_params, ER_SCATTERND_FIELDS)
+
 /* CumSum: x and y as [outer, len, inner], running sums along len; exclusive
    leaves each element out of its own sum, reverse sums from the end. */
 #define ER_CUMSUM_FIELDS(X, T) X(T, I, outer) X(T, I, len) X(T, I, inner) X(T, I, exclusive) X(T, I, reverse)
@@ -318,6 +325,11 @@ ER_INT_TYPE_LIST(ER_DECLARE_MOD_T)
 #undef ER_DECLARE_MOD_T
 void er_f32_fmod(const er_binary_params *p, const float *a, const float *b, float *y);
 void er_f64_fmod(const er_binary_params *p, const double *a, const double *b, double *y);
+/* ScatterND by element size (data, updates and y elements of 8 to 64 bits). */
+void er_x8_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
+void er_x16_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
+void er_x32_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
+void er_x64_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
 /* Where by element size: c is bool, a, b and y elements of 8 to 64 bits. */
 void er_x8_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
 void er_x16_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);

@@ -85,3 +85,17 @@ case("edgerun_cumsum_reverse", "CumSum", [("x", cs), ("axis", np.array(0, np.int
 ci = rng.integers(-9, 9, size=(6,)).astype(np.int64)
 case("edgerun_cumsum_int64_reverse_exclusive", "CumSum", [("x", ci), ("axis", np.array(0, np.int64))],
      [("y", np.flip(np.cumsum(np.flip(ci)) - np.flip(ci)))], exclusive=1, reverse=1)
+
+# ---- ScatterND (the forms transformer exports use: slices and single elements) ----
+data = rng.standard_normal((4, 4, 4)).astype(np.float32)
+idx = np.array([[0], [2]], np.int64)
+upd = rng.standard_normal((2, 4, 4)).astype(np.float32)
+expect = data.copy()
+expect[0], expect[2] = upd[0], upd[1]
+case("edgerun_scatternd_slices", "ScatterND", [("data", data), ("indices", idx), ("updates", upd)], [("y", expect)])
+d1 = np.arange(8, dtype=np.int64)
+i1 = np.array([[4], [3], [1], [-1]], np.int64)
+u1 = np.array([9, 10, 11, 12], np.int64)
+e1 = d1.copy()
+e1[[4, 3, 1, 7]] = u1
+case("edgerun_scatternd_elements_int64", "ScatterND", [("data", d1), ("indices", i1), ("updates", u1)], [("y", e1)])
