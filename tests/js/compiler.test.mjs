@@ -107,7 +107,7 @@ test('--weights should accept fp32, fp16 and int8 only', () => {
   assert.match(r.stderr, /--weights bf16: use fp32, fp16 or int8/);
 });
 
-test('fp16 and int8 weights should shrink resnet20\'s blob to a half and a quarter and stay close to onnxruntime', async (t) => {
+test('fp16 and int8 weights should shrink resnet20\'s blob to a half and under a quarter and stay close to onnxruntime', async (t) => {
   const x = randomImage(3072, 11);
   const session = await ort.InferenceSession.create(resnet20);
   const theirs = (await session.run({ input: new ort.Tensor('float32', x, [1, 3, 32, 32]) })).logits.data;
@@ -116,21 +116,24 @@ test('fp16 and int8 weights should shrink resnet20\'s blob to a half and a quart
   assert.equal(fp32.status, 0, fp32.stderr);
   // Tolerances relative to the largest logit: rounding weights to 11 or 8 significant bits.
   const scale = Math.max(...theirs.map(Math.abs));
-  for (const [weights, ratio, tol] of [['fp16', 0.5, 0.005 * scale], ['int8', 0.25, 0.04 * scale]]) {
+  for (const [weights, tol] of [['fp16', 0.005 * scale], ['int8', 0.04 * scale]]) {
     const r = compile(resnet20, ['--weights', weights], compiler);
     assert.equal(r.status, 0, r.stderr);
+    // fp16 halves whatever fp32 stores (packed weights included); int8 stores a byte per
+    // weight of the network, fp32 four or more (packing may add transformed copies).
     const shrink = blob(r) / blob(fp32);
-    assert.ok(Math.abs(shrink - ratio) < 0.02, `${weights}: blob ${blob(r)} bytes, ${shrink.toFixed(3)} of fp32's`);
+    assert.ok(weights === 'fp16' ? Math.abs(shrink - 0.5) < 0.02 : shrink < 0.27,
+      `${weights}: blob ${blob(r)} bytes, ${shrink.toFixed(3)} of fp32's`);
     const c = fs.readFileSync(r.out, 'utf8');
     // The C says how each constant is stored, and restores it in er_model_init.
     const init = c.slice(c.indexOf('static void er_model_init(void)'), c.indexOf('void er_model_run(void)'));
     if (weights === 'fp16') {
-      assert.match(c, /uint16_t w\d+\[2304\] ER_ALIGNED; \/\* \/layer1\/layer1\.0\/conv1\/Conv:W_packed:fp16 float16\[2304\] @\d+, as uint16 \*\//);
+      assert.match(c, /uint16_t w\d+\[\d+\] ER_ALIGNED; \/\* \/layer1\/layer1\.0\/conv1\/Conv:\S+:fp16 float16\[\d+\] @\d+, as uint16 \*\//);
       assert.match(init, /er_f32_from_f16\(/);
     } else {
       assert.match(c, /int8_t w\d+\[2304\] ER_ALIGNED; \/\* \S+:int8 int8\[16,16,3,3\] @\d+ \*\//);
       assert.match(init, /er_f32_dequant_i8\(/);
-      assert.match(init, /er_f32_conv2d_gemm_pack\(/, 'packing follows the dequantized weight to initialisation');
+      assert.match(init, /er_f32_conv2d_\w*pack\(/, 'packing follows the dequantized weight to initialisation');
     }
     const [ours] = runNative(r.out, [x]);
     let worst = 0;
