@@ -14,6 +14,7 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   float16_weight.onnx       an initializer of element type float16, which edgerun cannot store
   dropout_training_zero.onnx  Dropout in training mode with ratio 0 (an identity), mask output too
   dropout_training_half.onnx  Dropout in training mode with ratio 0.5 (random: refused)
+  empty_slice.onnx          a constant sliced past its end (an empty tensor, folded) joined to x
 """
 import os
 import sys
@@ -155,3 +156,11 @@ for name, ratio in (("dropout_training_zero.onnx", 0.0), ("dropout_training_half
         [value("y", [1, 3, 4, 4]), helper.make_tensor_value_info("mask", TensorProto.BOOL, [1, 3, 4, 4])],
         [numpy_helper.from_array(np.array(ratio, dtype=np.float32), "ratio"),
          numpy_helper.from_array(np.array(True), "training")]))
+
+save("empty_slice.onnx", helper.make_graph(
+    [helper.make_node("Slice", ["A", "starts", "ends"], ["empty"], name="past_the_end"),
+     helper.make_node("Concat", ["empty", "x"], ["y"], name="join", axis=0)],
+    "g", [value("x", [6])], [value("y", [6])],
+    [numpy_helper.from_array(np.arange(3, dtype=np.float32), "A"),
+     numpy_helper.from_array(np.array([5], np.int64), "starts"),
+     numpy_helper.from_array(np.array([9], np.int64), "ends")]))

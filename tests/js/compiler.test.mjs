@@ -167,6 +167,17 @@ test('Dropout in training mode should compile when its ratio is 0 (an identity) 
   assertRejected(compile(half), half, "'drop'", 'ratio 0.5');
 });
 
+test('an empty constant (a Slice past the end) should fold, and the model still match onnxruntime', async () => {
+  const file = path.join(models, 'empty_slice.onnx');
+  const r = compile(file);
+  assert.equal(r.status, 0, r.stderr);
+  const x = randomImage(6, 17);
+  const [ours] = runNative(r.out, [x]);
+  const session = await ort.InferenceSession.create(file);
+  const theirs = (await session.run({ x: new ort.Tensor('float32', x, [6]) })).y.data;
+  assert.deepEqual([...ours], [...theirs]);
+});
+
 test('a symbolic batch dimension should be pinned to 1', () => {
   const r = compile(path.join(models, 'symbolic_batch.onnx'));
   assert.equal(r.status, 0, r.stderr);
