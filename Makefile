@@ -3,7 +3,7 @@
 #   make              the compiler, the four CIFAR-10 ResNets, the JS shim
 #   make demo         build what is missing and serve the demo (PORT=8080)
 #   make test         every test; installs what it needs first
-#   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s]
+#   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s] [WEIGHTS=fp32|fp16|int8]
 #   make conformance  the ONNX conformance suite alone
 #   make bench        edgerun vs onnxruntime-web vs TF.js-wasm (bench/bench.mk)
 #   make deps         only install the Debian packages, the cJSON source and npm packages
@@ -76,6 +76,20 @@ $(BUILD)/models/%-cifar10.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD
 	@mkdir -p $(@D)
 	$(COMPILER) $< -o $@ --name $*-cifar10 --labels $(BUILD)/cifar10-labels.txt --norm $(CIFAR10_NORM)
 
+# ---- compact weights (issue #9): resnet20 with fp16 and with int8 weights ----
+# Same network, same labels and norm; --weights decides how the module
+# stores its weights (see src/compiler/weights.c). The demo offers them.
+COMPACT_RESNETS := $(foreach w,fp16 int8,$(WEB)/models/resnet20-cifar10-$(w).wasm $(WEB)/models/resnet20-cifar10-$(w).relaxed.wasm)
+resnets: $(COMPACT_RESNETS)
+.PRECIOUS: $(BUILD)/models/%-cifar10-fp16.c $(BUILD)/models/%-cifar10-int8.c
+$(BUILD)/models/%-cifar10-fp16.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD)/cifar10-labels.txt
+	@mkdir -p $(@D)
+	$(COMPILER) $< -o $@ --name $*-cifar10-fp16 --weights fp16 --labels $(BUILD)/cifar10-labels.txt --norm $(CIFAR10_NORM)
+$(BUILD)/models/%-cifar10-int8.c: $(SHARED)/models/%-cifar10.onnx $(COMPILER) $(BUILD)/cifar10-labels.txt
+	@mkdir -p $(@D)
+	$(COMPILER) $< -o $@ --name $*-cifar10-int8 --weights int8 --labels $(BUILD)/cifar10-labels.txt --norm $(CIFAR10_NORM)
+# ---- end compact weights ----
+
 # `make model`: any supported model. The C is always regenerated, since the
 # compile flags (labels, norm) are not part of any file name.
 # PROFILE=1 builds NAME.profile.wasm instead, which times every node, and
@@ -87,8 +101,8 @@ model: deps-build compiler $(WASM_LIBS)
 	@test -n "$(NAME)" || { echo "make model: set NAME=name-for-the-module"; exit 2; }
 	@mkdir -p $(BUILD)/models
 	$(COMPILER) $(MODEL) -o $(BUILD)/models/$(MODEL_STEM).c --name $(NAME) \
-	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM)) $(if $(PROFILE),--profile) \
-	  $(if $(ALGO),--algo '$(ALGO)')
+	  $(if $(LABELS),--labels $(LABELS)) $(if $(NORM),--norm $(NORM)) $(if $(WEIGHTS),--weights $(WEIGHTS)) \
+	  $(if $(PROFILE),--profile) $(if $(ALGO),--algo '$(ALGO)')
 	$(MAKE) --no-print-directory $(WEB)/models/$(MODEL_STEM).wasm $(if $(PROFILE),,$(WEB)/models/$(MODEL_STEM).relaxed.wasm)
 	$(if $(PROFILE),node bench/profile.mjs $(WEB)/models/$(MODEL_STEM).wasm)
 

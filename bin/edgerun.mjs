@@ -266,34 +266,14 @@ const opsLine = (ops) => Object.entries(ops).sort((a, b) => b[1] - a[1]).map(([o
 
 // ---- compile --------------------------------------------------------------------
 
-// What a generated model's C says about it, read from the compiler's output:
-// the node comments (/* Op "name": ... */), the constants (/* name dtype[dims] */)
-// and the kernels' parameter structs, from which the MACs of the convolutions
-// and matrix products follow.
+// What the generated C says about itself: its operators (one comment per
+// node, /* Op "name": ... */) and its kernel calls per run. The MACs and
+// parameters come from the compiler, in the header (summaryFile).
 function summarize(c) {
     const operators = {};
     for (const m of c.matchAll(/^ {4}\/\* ([A-Za-z]+) "/gm)) operators[m[1]] = (operators[m[1]] || 0) + 1;
-    let parameters = 0, macs = 0;
-    const prod = (s) => (s ? s.split(',').map(Number).reduce((a, b) => a * b, 1) : 1); // '' is a scalar
-    // (A tensor's name may hold spaces: the dtype and dims are the comment's last word.)
-    for (const m of c.matchAll(/^\/\* .* [a-z0-9]+\[([\d,]*)\] \*\/\nstatic const /gm)) parameters += prod(m[1]);
-    const field = (p, f) => (p.match(new RegExp(`\\.${f} = (\\{[^}]*\\}|-?\\d+)`)) || [])[1];
-    const list = (p, f, nsp) => ((field(p, f) || '{}').replace(/[{}\s]/g, '').split(',').slice(0, nsp).join(','));
-    for (const m of c.matchAll(/static const er_(conv|convt|gemm)_params p = \{([^;]*)\};/g)) {
-        const p = m[2];
-        if (m[1] == 'gemm') {
-            const rank = +(field(p, 'batch_rank') || 0);
-            macs += field(p, 'm') * field(p, 'n') * field(p, 'k') * prod(list(p, 'batch_dims', rank));
-        } else {
-            const nsp = +field(p, 'nsp'), n = +field(p, 'n'), group = +field(p, 'group') || 1;
-            const [cIn, cOut] = [+field(p, 'c_in'), +field(p, 'c_out')];
-            const k = prod(list(p, 'k', nsp));
-            macs += m[1] == 'conv' ? n * cOut * prod(list(p, 'y_dims', nsp)) * (cIn / group) * k
-                : n * cIn * prod(list(p, 'x_dims', nsp)) * (cOut / group) * k;
-        }
-    }
     const calls = (c.match(/(\d+) kernel calls per run/) || [])[1];
-    return { operators, kernel_calls: calls ? +calls : null, parameters, macs };
+    return { operators, kernel_calls: calls ? +calls : null };
 }
 
 // `edgerun summary MODEL.c MODEL.wasm`: the JSON compile writes, for models
@@ -308,6 +288,7 @@ function summaryFile(cPath, wasmPath) {
     const def = (k) => +(h.match(new RegExp(`_${k} (\\d+)$`, 'm')) || [])[1] || null;
     return {
         name: basename(wasmPath, '.wasm'), ...summarize(readFileSync(cPath, 'utf8')),
+        parameters: def('PARAMETERS'), macs: def('MACS'),
         arena_bytes: def('ARENA_BYTES'), weight_bytes: def('WEIGHT_BYTES'), wasm_bytes: statSync(wasmPath).size,
     };
 }

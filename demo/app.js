@@ -61,7 +61,8 @@
 
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const pct = (p) => `${(p * 100).toFixed(1)}%`;
-  const prettyName = (name) => name.replace(/^resnet(\d+)$/i, 'ResNet-$1');
+  // "resnet20" -> "ResNet-20"; "resnet20-int8" -> "ResNet-20 int8" (compact weights).
+  const prettyName = (name) => name.replace(/^resnet(\d+)(?:-(fp16|int8))?$/i, (_, d, w) => `ResNet-${d}${w ? ` ${w}` : ''}`);
 
   function formatBytes(n) {
     if (n < 1e6) return `${Math.round(n / 1e3)} kB`;

@@ -23,8 +23,12 @@ $(DEMO_PAGE): $(WEB)/%: demo/%
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(DEMO_MODELS): demo/site.mjs $(RESNETS:%=$(WEB)/models/%-cifar10.wasm)
-	node demo/site.mjs models $(WEB) $(RESNETS)
+# The picker also offers resnet20 with compact weights (fp16, int8; issue #9),
+# after the four float32 ResNets.
+DEMO_COMPACT   := resnet20-fp16 resnet20-int8
+$(DEMO_MODELS): demo/site.mjs $(RESNETS:%=$(WEB)/models/%-cifar10.wasm) \
+  $(foreach m,$(DEMO_COMPACT),$(WEB)/models/$(subst -,-cifar10-,$(m)).wasm)
+	node demo/site.mjs models $(WEB) $(RESNETS) $(DEMO_COMPACT)
 
 $(DEMO_GALLERY): demo/site.mjs
 	node demo/site.mjs gallery $(SHARED)/data $(@D) $(GALLERY_PER_CLASS)

@@ -4,8 +4,9 @@
 //   node demo/site.mjs models  WEB NAME...        -> WEB/models.json
 //   node demo/site.mjs gallery DATA_DIR OUT_DIR N -> OUT_DIR/*.jpg + OUT_DIR/manifest.json
 //
-// models: lists WEB/models/NAME-cifar10.wasm with its byte size, so the page can
-//   show each model's download size before fetching it.
+// models: lists WEB/models/NAME-cifar10.wasm (NAME-fp16 and NAME-int8: the same
+//   network with compact weights, NAME-cifar10-fp16.wasm...) with its byte size,
+//   so the page can show each model's download size before fetching it.
 // gallery: copies the first N test images of each class from DATA_DIR/<class>/
 //   (the shared CIFAR-10 test JPEGs, never committed) and records their true
 //   class. Files are copied, not linked, so the server never follows a link
@@ -25,9 +26,12 @@ function writeJson(file, value) {
   fs.renameSync(file + '.tmp', file);
 }
 
+// "resnet20" -> models/resnet20-cifar10.wasm; "resnet20-int8" -> models/resnet20-cifar10-int8.wasm
+// (the same network with compact weights).
 function models(web, names) {
   const list = names.map((name) => {
-    const file = `models/${name}-cifar10.wasm`;
+    const [, base, weights] = /^(.*?)(-fp16|-int8)?$/.exec(name);
+    const file = `models/${base}-cifar10${weights || ''}.wasm`;
     const st = fs.statSync(path.join(web, file), { throwIfNoEntry: false });
     if (!st?.isFile()) die(`${path.join(web, file)} is missing; build it with "make resnets"`);
     return { name, file, bytes: st.size };

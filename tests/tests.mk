@@ -17,11 +17,16 @@ $(BUILD)/conformance/%.wasm: $(BUILD)/conformance/%.c $(WASM_LIBS)
 	$(call er_link_module,$<)
 
 CONFORMANCE_WASM_SAMPLE ?= 100
+# Operators the shared ONNX tests lack get tests of ours, written at test time
+# (tests/conformance/make_tests.py; checked against onnxruntime-node by
+# tests/js/generated-tests.test.mjs).
+CONFORMANCE_GENERATED := $(BUILD)/onnx-tests-generated
 conformance: deps-build compiler $(HARNESS_OBJS) $(KERNELS_NATIVE) $(WASM_LIBS) shim
+	@rm -rf $(CONFORMANCE_GENERATED) && /usr/bin/python3 tests/conformance/make_tests.py $(CONFORMANCE_GENERATED)
 	@CONFORMANCE_CC="$(CC) $(CFLAGS_NATIVE) -O1" \
 	 CONFORMANCE_LINK="$(HARNESS_OBJS) $(KERNELS_NATIVE)" \
 	 node tests/conformance/run.mjs --shared $(SHARED) --build $(BUILD)/conformance \
-	   --wasm-sample $(CONFORMANCE_WASM_SAMPLE)
+	   --wasm-sample $(CONFORMANCE_WASM_SAMPLE) --generated $(CONFORMANCE_GENERATED)
 .PHONY: conformance
 
 # ---- models checked against onnxruntime-node (tests/js/models.test.mjs) ----
@@ -41,7 +46,7 @@ $(TEST_MODELS)/%.c: $(SHARED)/onnx-tests/light/%.onnx $(COMPILER)
 $(TEST_MODELS)/%.wasm: $(TEST_MODELS)/%.c $(WASM_LIBS)
 	$(call er_link_module,$<)
 $(TEST_MODELS)/%.run: $(TEST_MODELS)/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
-	$(CC) $(CFLAGS_NATIVE) $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
+	$(CC) $(CFLAGS_NATIVE) -I$(@D) $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
 
 # Every algorithm forced onto every node it applies to (--algo '*=ALGO'),
 # built natively and checked against onnxruntime by tests/js/algorithms.test.mjs:
@@ -55,7 +60,7 @@ $(TEST_MODELS)/algo/$(1).c: $(SHARED)/models/arch/$(firstword $(subst --, ,$(1))
 endef
 $(foreach r,$(ALGO_RUNS),$(eval $(call algo_rules,$(r))))
 $(TEST_MODELS)/algo/%.run: $(TEST_MODELS)/algo/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
-	$(CC) $(CFLAGS_NATIVE) -O1 $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
+	$(CC) $(CFLAGS_NATIVE) -O1 -I$(@D) $< $(HARNESS_OBJS) $(KERNELS_NATIVE) -lm -o $@
 .PRECIOUS: $(TEST_MODELS)/algo/%.c
 
 test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODELS)/%.run) resnets \

@@ -2,7 +2,8 @@
 
    Layout of the C file:
      header comment (generator, source, hash, opset, shapes, sizes)
-     constants  static const arrays, in order of first use
+     weights    the layout of the weight blob (every constant, in order of
+                first use) and the .incbin that links the blob in
      buffers    static arrays filled at initialisation (LAZY), the arena
      metadata   er_model (er_model.h): inputs, outputs, labels, norm
      er_model_run: one block per ONNX node (or fused group), each opening
@@ -58,30 +59,6 @@ static int fmt_float(char *buf, size_t n, double v, int is_double)
     return (int)strlen(buf);
 }
 
-static int fmt_element(char *buf, size_t n, int32_t dtype, const void *p)
-{
-    switch (dtype) {
-    case ER_DTYPE_FLOAT: return fmt_float(buf, n, *(const float *)p, 0);
-    case ER_DTYPE_DOUBLE: return fmt_float(buf, n, *(const double *)p, 1);
-    case ER_DTYPE_INT8: return snprintf(buf, n, "%d", *(const int8_t *)p);
-    case ER_DTYPE_INT16: return snprintf(buf, n, "%d", *(const int16_t *)p);
-    case ER_DTYPE_INT32: {
-        int32_t v = *(const int32_t *)p;
-        return v == INT32_MIN ? snprintf(buf, n, "(-2147483647 - 1)") : snprintf(buf, n, "%" PRId32, v);
-    }
-    case ER_DTYPE_INT64: {
-        int64_t v = *(const int64_t *)p;
-        return v == INT64_MIN ? snprintf(buf, n, "(-INT64_C(9223372036854775807) - 1)")
-                              : snprintf(buf, n, "INT64_C(%" PRId64 ")", v);
-    }
-    case ER_DTYPE_UINT8: case ER_DTYPE_BOOL: return snprintf(buf, n, "%u", *(const uint8_t *)p);
-    case ER_DTYPE_UINT16: return snprintf(buf, n, "%u", *(const uint16_t *)p);
-    case ER_DTYPE_UINT32: return snprintf(buf, n, "%" PRIu32 "u", *(const uint32_t *)p);
-    case ER_DTYPE_UINT64: return snprintf(buf, n, "UINT64_C(%" PRIu64 ")", *(const uint64_t *)p);
-    default: return snprintf(buf, n, "0");
-    }
-}
-
 static void put_float(FILE *f, double v, int is_double)
 {
     char buf[48];
@@ -89,11 +66,11 @@ static void put_float(FILE *f, double v, int is_double)
     fputs(buf, f);
 }
 
-static void put_element(FILE *f, int32_t dtype, const void *p)
+/* An int64 literal, valid C99 for every value (INT64_MIN has no literal of its own). */
+static void put_int64(FILE *f, int64_t v)
 {
-    char buf[48];
-    fmt_element(buf, sizeof buf, dtype, p);
-    fputs(buf, f);
+    if (v == INT64_MIN) fputs("(-INT64_C(9223372036854775807) - 1)", f);
+    else fprintf(f, "INT64_C(%" PRId64 ")", v);
 }
 
 static void put_dims(FILE *f, const er_tensor *t)
@@ -225,7 +202,7 @@ static void put_params(FILE *f, const er_kernel_def *kd, const void *params)
             memcpy(&lv, p, sizeof lv);
             if (!lv) continue;
             fprintf(f, "%s.%s = ", first ? "" : ", ", fd->name);
-            put_element(f, ER_DTYPE_INT64, &lv);
+            put_int64(f, lv);
             break;
         case 'F':
             memcpy(&fv, p, sizeof fv);
@@ -272,7 +249,7 @@ static void put_arg(FILE *f, const er_graph *g, int32_t id)
     }
     er_tensor *s = er_storage(g, er_t(g, id));
     switch (s->store) {
-    case ER_STORE_CONST: fprintf(f, "er_w%d", s->symbol); break;
+    case ER_STORE_CONST: fprintf(f, "er_weights.w%d", s->symbol); break;
     case ER_STORE_LAZY: fprintf(f, "er_l%d", s->symbol); break;
     default: fprintf(f, "ER_A(%lld)", (long long)s->offset); break;
     }
@@ -293,36 +270,158 @@ static void put_call(FILE *f, const er_graph *g, const er_call *c, const char *i
 
 /* ---- the file ---- */
 
-static void put_const_array(FILE *f, const er_graph *g, er_tensor *s, int64_t *bytes)
+/* ---- the weight blob ----
+
+   Constants are not C text: their bytes go to one binary file, the blob,
+   which the generated C links in with the assembler's .incbin as the symbol
+   er_weights. The C declares the blob as a struct with one member per
+   constant, so each is named, typed and shaped in the source, and static
+   assertions pin every member to the offset the blob gives it. Text costs
+   about four bytes of C per weight byte and a compiler's parse of it; the
+   blob costs the assembler a copy (see BENCHMARKS.md, "Building big models"). */
+
+#define ER_BLOB_ALIGN 64 /* every constant starts on a cache line (and any SIMD width) */
+
+typedef struct blob_layout {
+    er_tensor **by_symbol; /* constant number -> tensor */
+    int64_t *offset;       /* constant number -> byte offset in the blob */
+    int32_t n;
+    int64_t bytes;         /* the blob's size: a multiple of ER_BLOB_ALIGN */
+} blob_layout;
+
+static int64_t stored_bytes(const er_tensor *s)
 {
-    fputs("/* ", f);
-    put_comment_text(f, s->name);
-    fprintf(f, " %s", er_dtype_name(s->dtype));
-    put_dims(f, s);
-    fputs(" */\n", f);
-    int64_t n = s->count ? s->count : 1;
-    fprintf(f, "static const %s er_w%d[%lld] ER_ALIGNED = {", er_dtype_ctype(s->dtype), s->symbol, (long long)n);
-    size_t size = er_dtype_size(s->dtype);
-    const unsigned char *data = er_const_data((er_graph *)g, s);
-    if (!s->count) {
-        fputs("0};\n", f);
+    return (s->count ? s->count : 1) * (int64_t)er_dtype_size(s->dtype);
+}
+
+static int blob_plan(er_graph *g, int32_t n_const, blob_layout *b)
+{
+    b->n = n_const;
+    b->bytes = 0;
+    b->by_symbol = er_alloc_array(g->pool, (size_t)n_const + 1, sizeof *b->by_symbol);
+    b->offset = er_alloc_array(g->pool, (size_t)n_const + 1, sizeof *b->offset);
+    if (!b->by_symbol || !b->offset) return -1;
+    for (int32_t i = 0; i < g->tensors.count; i++) {
+        er_tensor *s = er_t(g, i);
+        if (s->store == ER_STORE_CONST && s->symbol >= 0 && s->symbol < n_const) b->by_symbol[s->symbol] = s;
+    }
+    int64_t at = 0;
+    for (int32_t k = 0; k < n_const; k++) {
+        er_tensor *s = b->by_symbol[k];
+        if (!s) return er_fail("internal error: constant number %d has no tensor", k);
+        /* The type decides the bytes: a type without a known size is refused, never guessed. */
+        if (!er_dtype_size(s->dtype) || !strcmp(er_dtype_ctype(s->dtype), "void"))
+            return er_fail("constant '%s' has element type %s (%d), which edgerun cannot store", s->name,
+                           er_dtype_name(s->dtype), s->dtype);
+        at = (at + ER_BLOB_ALIGN - 1) / ER_BLOB_ALIGN * ER_BLOB_ALIGN;
+        b->offset[k] = at;
+        if (er_add_i64(at, stored_bytes(s), &at)) return er_fail("the weights overflow 64-bit sizes");
+    }
+    b->bytes = (at + ER_BLOB_ALIGN - 1) / ER_BLOB_ALIGN * ER_BLOB_ALIGN;
+    /* wasm32 addresses 4 GiB, and part of that is code, stack and activations. */
+    if (b->bytes > ((int64_t)3 << 30))
+        return er_fail("the weights take %lld bytes, more than a wasm32 module can hold (3 GiB)", (long long)b->bytes);
+    return 0;
+}
+
+static int put_zeros(FILE *w, int64_t n)
+{
+    static const unsigned char zeros[ER_BLOB_ALIGN];
+    for (; n > 0; n -= ER_BLOB_ALIGN)
+        if (fwrite(zeros, 1, (size_t)(n < ER_BLOB_ALIGN ? n : ER_BLOB_ALIGN), w) == 0) return -1;
+    return 0;
+}
+
+static int host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+/* The blob's bytes: every constant little-endian (the order of wasm and of
+   the hosts edgerun builds on) at its offset, zeros between. */
+static int write_blob(er_graph *g, const blob_layout *b, FILE *w)
+{
+    int64_t at = 0;
+    int swap = !host_is_little_endian();
+    for (int32_t k = 0; k < b->n; k++) {
+        er_tensor *s = b->by_symbol[k];
+        if (put_zeros(w, b->offset[k] - at)) return er_fail("write error on the weight blob");
+        const unsigned char *data = er_const_data(g, s);
+        if (!data) return er_fail("internal error: constant '%s' has no data", s->name);
+        size_t size = er_dtype_size(s->dtype), n = (size_t)s->count;
+        if (!swap || size == 1) {
+            if (n && fwrite(data, size, n, w) != n) return er_fail("write error on the weight blob");
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                unsigned char e[16];
+                for (size_t j = 0; j < size; j++) e[j] = data[i * size + size - 1 - j];
+                if (fwrite(e, 1, size, w) != size) return er_fail("write error on the weight blob");
+            }
+        }
+        if (!s->count && put_zeros(w, stored_bytes(s))) return er_fail("write error on the weight blob");
+        at = b->offset[k] + stored_bytes(s);
+    }
+    if (put_zeros(w, b->bytes - at)) return er_fail("write error on the weight blob");
+    return 0;
+}
+
+/* The struct naming the blob's members, the checks that pin it to the blob,
+   and the assembler directives that link the blob in. */
+static void put_blob(FILE *f, const er_graph *g, const er_emit_options *o, const blob_layout *b)
+{
+    fputs("/* ---- weights ----\n   ", f);
+    put_comment_text(f, o->blob_file);
+    fprintf(f, " holds the %d constants below: %lld bytes, little-endian, each at an\n"
+               "   offset that is a multiple of %d. The assembler links it in as er_weights\n"
+               "   (.incbin), so compile this file with -I naming the blob's directory.\n"
+               "   Members: name, type and shape, offset in the blob, and how it is stored. */\n",
+            b->n, (long long)b->bytes, ER_BLOB_ALIGN);
+    if (!b->n) {
+        fputs("\n", f);
         return;
     }
-    int col = 1000;
-    char buf[48];
-    for (int64_t i = 0; i < s->count; i++) {
-        int len = fmt_element(buf, sizeof buf, s->dtype, data + (size_t)i * size);
-        if (col + len > 110) {
-            fputs("\n   ", f);
-            col = 3;
-        }
-        fputc(' ', f);
-        fputs(buf, f);
-        if (i + 1 < s->count) fputc(',', f);
-        col += len + 2;
+    fputs("#if !defined(__GNUC__)\n#error \"the weights are linked with GNU assembler directives: build with gcc, clang "
+          "or emcc\"\n#endif\n"
+          "#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
+          "#error \"the weight blob is little-endian\"\n#endif\n\n",
+          f);
+    fputs("struct er_weights_layout {\n", f);
+    for (int32_t k = 0; k < b->n; k++) {
+        const er_tensor *s = b->by_symbol[k];
+        fprintf(f, "    %s w%d[%lld] ER_ALIGNED; /* ", er_dtype_ctype(s->dtype), k,
+                (long long)(s->count ? s->count : 1));
+        put_comment_text(f, s->name);
+        fprintf(f, " %s", er_dtype_name(s->stored_as ? s->stored_as : s->dtype));
+        put_dims(f, s);
+        fprintf(f, " @%lld", (long long)b->offset[k]);
+        if (s->stored_as) fprintf(f, ", as %s", er_dtype_name(s->dtype));
+        fputs(" */\n", f);
     }
-    fputs("\n};\n", f);
-    *bytes += s->count * (int64_t)size;
+    fputs("};\nextern const struct er_weights_layout er_weights __attribute__((visibility(\"hidden\")));\n", f);
+    /* C99 has no _Static_assert: an array of size -1 is the compile error, and its
+       name says which member left its place. */
+    for (int32_t k = 0; k < b->n; k++)
+        fprintf(f, "typedef char er_blob_w%d_at_%lld[offsetof(struct er_weights_layout, w%d) == %lld ? 1 : -1];\n", k,
+                (long long)b->offset[k], k, (long long)b->offset[k]);
+    fprintf(f, "typedef char er_blob_size_%lld[sizeof(struct er_weights_layout) == %lld ? 1 : -1];\n",
+            (long long)b->bytes, (long long)b->bytes);
+    /* wasm has no .pushsection; clang emits module asm before any code, and
+       every definition after it names its own section. */
+    fputs("#if defined(__wasm__)\n__asm__(\".section .rodata.er_weights,\\\"\\\",@\\n\"\n", f);
+    fputs("        \".globl er_weights\\n.hidden er_weights\\n.p2align 6\\ner_weights:\\n\"\n        \".incbin \\\"", f);
+    put_comment_text(f, o->blob_file);
+    fprintf(f, "\\\"\\n.size er_weights, %lld\\n\");\n", (long long)b->bytes);
+    fputs("#elif defined(__ELF__)\n__asm__(\".pushsection .rodata.er_weights,\\\"a\\\",%progbits\\n\"\n", f);
+    fputs("        \".globl er_weights\\n.hidden er_weights\\n.type er_weights,%object\\n.balign 64\\ner_weights:\\n\"\n"
+          "        \".incbin \\\"",
+          f);
+    put_comment_text(f, o->blob_file);
+    fprintf(f, "\\\"\\n.size er_weights, %lld\\n.popsection\\n\");\n", (long long)b->bytes);
+    fputs("#else\n#error \"the weight blob needs an ELF or wasm target\"\n#endif\n\n", f);
+    (void)g;
 }
 
 static void put_io(FILE *f, const er_graph *g, const int32_t *ids, int32_t n, const char *what)
@@ -374,7 +473,8 @@ static char *guard_name(er_pool *pool, const char *name)
    its input buffers hold and returns a tab-separated table, one line per
    node: name, operator, algorithm, output shape, MACs, total ms. */
 
-/* Multiply-adds of one run of node n (Conv, Gemm, MatMul), else 0. */
+/* Multiply-adds of one run of node n (Conv, Gemm, MatMul), else 0: for the
+   profile's table and the header's NAME_MACS. */
 static double node_macs(const er_graph *g, const er_node *n)
 {
     const er_tensor *y = er_out(g, n, 0), *a = er_in(g, n, 0), *w = er_in(g, n, 1);
@@ -447,7 +547,7 @@ static void put_profile(FILE *f, const er_graph *g)
           f);
 }
 
-int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_stats *stats)
+int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, FILE *w, er_emit_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     /* Number the static arrays in order of first use, so the file is stable. */
@@ -467,6 +567,9 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
 
     char *guard = guard_name(g->pool, o->name);
     if (!guard) return -1;
+    blob_layout blob;
+    if (blob_plan(g, n_const, &blob) || write_blob(g, &blob, w)) return -1;
+    stats->weight_bytes = blob.bytes;
 
     /* Header comment. */
     fprintf(f, "/* ");
@@ -493,14 +596,8 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
           "#endif\n\n",
           f);
 
-    /* Constants. */
-    fputs("/* ---- constants ---- */\n\n", f);
-    for (int32_t k = 0; k < n_const; k++)
-        for (int32_t i = 0; i < g->tensors.count; i++) {
-            er_tensor *s = er_t(g, i);
-            if (s->store == ER_STORE_CONST && s->symbol == k) put_const_array(f, g, s, &stats->weight_bytes);
-        }
-    fputs("\n/* ---- buffers ---- */\n\n", f);
+    put_blob(f, g, o, &blob);
+    fputs("/* ---- buffers ---- */\n\n", f);
     for (int32_t k = 0; k < n_lazy; k++)
         for (int32_t i = 0; i < g->tensors.count; i++) {
             er_tensor *s = er_t(g, i);
@@ -603,9 +700,24 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, er_emit_s
         fprintf(h, "#define %s_OUTPUT%d_COUNT %lld\n", guard, i, (long long)er_t(g, g->outputs[i])->count);
     fprintf(h, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", guard, (long long)o->arena_bytes, guard,
             (long long)stats->weight_bytes);
+    /* The model's size as people quote it: multiply-adds of its Conv, Gemm
+       and MatMul nodes per run, and the parameters those nodes take as
+       weights and biases (after BatchNorm folding), whatever their packing. */
+    double macs = 0, params = 0;
+    for (int32_t i = 0; i < g->nodes.count; i++) {
+        const er_node *n = er_n(g, i);
+        if (n->dead || (n->op != ER_OP_Conv && n->op != ER_OP_ConvTranspose && n->op != ER_OP_Gemm && n->op != ER_OP_MatMul))
+            continue;
+        macs += node_macs(g, n);
+        for (int32_t k = 1; k < n->n_in; k++) {
+            const er_tensor *t = er_in(g, n, k);
+            if (t && er_is_static(g, t)) params += (double)t->count;
+        }
+    }
+    fprintf(h, "#define %s_MACS %.0f\n#define %s_PARAMETERS %.0f\n", guard, macs, guard, params);
     /* What the model occupies in linear memory before anything runs: the
        link sizes a module's initial memory from it. */
     fprintf(h, "#define %s_STATIC_BYTES %lld\n\n#endif\n", guard,
             (long long)(stats->weight_bytes + stats->lazy_bytes + o->arena_bytes));
-    return ferror(f) || ferror(h) ? er_fail("write error") : 0;
+    return ferror(f) || ferror(h) || ferror(w) ? er_fail("write error") : 0;
 }

@@ -11,6 +11,7 @@ typedef struct er_emit_options {
     const char *source;        /* the .onnx path, for the header comment */
     const char *sha256;        /* of the .onnx bytes */
     const char *header_file;   /* the header's file name, #included by the C file */
+    const char *blob_file;     /* the weight blob's file name, .incbin'ed by the C file */
     const char *const *labels; /* --labels, or NULL */
     int32_t n_labels;
     int has_norm;
@@ -21,12 +22,13 @@ typedef struct er_emit_options {
 } er_emit_options;
 
 typedef struct er_emit_stats {
-    int64_t weight_bytes;      /* emitted constant data */
+    int64_t weight_bytes;      /* the weight blob's size */
     int64_t lazy_bytes;        /* static buffers filled at initialisation */
     int32_t n_calls;
 } er_emit_stats;
 
-/* Write the model's C to c_out and its header to h_out. */
-int er_emit_c(er_graph *g, const er_emit_options *o, FILE *c_out, FILE *h_out, er_emit_stats *stats);
+/* Write the model's C to c_out, its header to h_out and its weight blob (the
+   bytes of every constant, which the C links in by o->blob_file) to blob_out. */
+int er_emit_c(er_graph *g, const er_emit_options *o, FILE *c_out, FILE *h_out, FILE *blob_out, er_emit_stats *stats);
 
 #endif

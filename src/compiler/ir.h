@@ -42,6 +42,8 @@ typedef struct er_tensor {
     er_store store;
     void *data;         /* CONST: count elements, or 1 element when splat. NULL otherwise. */
     int splat;          /* CONST/LAZY: all elements equal data[0] */
+    int32_t stored_as;  /* CONST: the ER_DTYPE/ONNX code its bytes encode when dtype only
+                           carries them (float16 bits in a uint16 tensor); 0 otherwise */
     int32_t view_of;    /* VIEW: the tensor whose bytes this names; -1 otherwise */
     int32_t input_index;  /* graph input number, -1 if none */
     int32_t output_index; /* graph output number, -1 if none */
@@ -103,6 +105,8 @@ typedef struct er_graph {
     int reference_kernels;       /* --reference: lower to __scalar kernels only */
     er_algo_choice *algo_forced; /* --algo NODE=ALGO choices ("*" for every node it applies to) */
     int32_t n_algo_forced;
+    er_vec prologue;             /* calls made before lowering that run at initialisation,
+                                    first (weight dequantisation, weights.c) */
     const char *values_dir;      /* --values-from: where graph inputs that must be constant come from */
     int32_t n_folded, n_fused;   /* statistics for the report */
 } er_graph;
@@ -161,6 +165,12 @@ er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m);
 int er_infer_and_fold(er_graph *g);
 int er_fuse(er_graph *g);
 int er_lower(er_graph *g);
+/* Compact weight storage (weights.c), --weights:
+   er_weights_int8  before er_lower: Conv/Gemm/MatMul weights -> int8 + per-channel scales,
+                    dequantized at initialisation (so their packing moves there too);
+   er_weights_fp16  after er_lower: float constants -> IEEE half, widened at initialisation. */
+int er_weights_int8(er_graph *g);
+int er_weights_fp16(er_graph *g);
 /* Arena offsets; *arena_bytes the arena, *unshared_bytes what it would be without reuse. */
 int er_plan(er_graph *g, int64_t *arena_bytes, int64_t *unshared_bytes);
 

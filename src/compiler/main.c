@@ -1,7 +1,8 @@
-/* main.c - edgerun-compile: ONNX model -> one specialised C file + header.
+/* main.c - edgerun-compile: ONNX model -> one specialised C file, its header and its weight blob.
 
    usage: edgerun-compile MODEL.onnx -o OUT.c [--name NAME] [--labels LABELS.txt]
-                          [--norm mR,sR,mG,sG,mB,sB] [--values-from DIR] [--reference] [--quiet]
+                          [--norm mR,sR,mG,sG,mB,sB] [--weights fp32|fp16|int8]
+                          [--values-from DIR] [--reference] [--quiet]
                           [--profile] [--algo NODE=ALGO[,NODE=ALGO...]]...
           edgerun-compile --list-ops MODEL.onnx
 
@@ -25,13 +26,17 @@
 static void usage(FILE *f)
 {
     fputs("usage: edgerun-compile MODEL.onnx -o OUT.c [--name NAME] [--labels LABELS.txt]\n"
-          "                       [--norm mean_R,std_R,mean_G,std_G,mean_B,std_B] [--values-from DIR]\n"
-          "                       [--reference] [--quiet] [--profile] [--algo NODE=ALGO[,...]]...\n"
+          "                       [--norm mean_R,std_R,mean_G,std_G,mean_B,std_B] [--weights fp32|fp16|int8]\n"
+          "                       [--values-from DIR] [--reference] [--quiet] [--profile] [--algo NODE=ALGO[,...]]...\n"
           "       edgerun-compile --list-ops MODEL.onnx\n"
-          "Writes OUT.c and OUT.h: the model as C99 calling the edgerun kernels (src/kernels).\n"
+          "Writes OUT.c and OUT.h, the model as C99 calling the edgerun kernels (src/kernels), and\n"
+          "OUT.weights, the bytes of its constants, which OUT.c links in (compile it with -I its directory).\n"
           "  --name       model name recorded in the output (default: the file name)\n"
           "  --labels     class names, one per line, for the model's output\n"
           "  --norm       per-channel normalisation the model expects on [0,1] pixels\n"
+          "  --weights    how the module stores its weights: fp32 (default, exact); fp16 (IEEE half,\n"
+          "               half the size); int8 (Conv/Gemm/MatMul weights symmetric per output channel,\n"
+          "               a quarter). Compact weights are restored to float32 once, at initialisation\n"
           "  --values-from  take graph inputs that decide shapes (Reshape's shape, Slice's starts,\n"
           "               Resize's scales...) from DIR/input_<i>.pb and compile them in as constants\n"
           "  --reference  use only the plain __scalar reference kernels\n"
@@ -140,33 +145,52 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Write the C file and header through temporaries, renamed only on success,
-   so that make never sees half a model. */
+/* A file name the generated C can quote to the assembler as it is. */
+static int plain_file_name(const char *name)
+{
+    if (!*name) return 0;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+              *c == '_' || *c == '-' || *c == '+'))
+            return 0;
+    return 1;
+}
+
+/* Write the C file, its header and its weight blob through temporaries,
+   renamed only on success (the C file last), so that make never sees half a
+   model, nor a C file newer than its blob. */
 static int write_outputs(er_pool *pool, er_graph *g, er_emit_options *o, const char *c_path, er_emit_stats *stats)
 {
     size_t n = strlen(c_path);
     if (n < 3 || strcmp(c_path + n - 2, ".c")) return er_fail("output file %s must end in .c", c_path);
     char *h_path = er_strdup(pool, c_path);
+    char *w_path = er_sprintf(pool, "%.*s.weights", (int)(n - 2), c_path);
     char *c_tmp = er_sprintf(pool, "%s.tmp", c_path);
     char *h_tmp = er_sprintf(pool, "%s.h.tmp", c_path);
-    if (!h_path || !c_tmp || !h_tmp) return -1;
+    char *w_tmp = er_sprintf(pool, "%s.weights.tmp", c_path);
+    if (!h_path || !w_path || !c_tmp || !h_tmp || !w_tmp) return -1;
     h_path[n - 1] = 'h';
     const char *slash = strrchr(h_path, '/');
     o->header_file = slash ? slash + 1 : h_path;
-    FILE *fc = fopen(c_tmp, "w"), *fh = fopen(h_tmp, "w");
+    slash = strrchr(w_path, '/');
+    o->blob_file = slash ? slash + 1 : w_path;
+    if (!plain_file_name(o->blob_file))
+        return er_fail("output file name %s: use letters, digits and . _ - + only (the C quotes it to the assembler)",
+                       o->blob_file);
+    FILE *fc = fopen(c_tmp, "w"), *fh = fopen(h_tmp, "w"), *fw = fopen(w_tmp, "wb");
     int rc = -1;
-    if (!fc || !fh) {
-        er_fail("cannot write %s: %s", !fc ? c_tmp : h_tmp, strerror(errno));
+    if (!fc || !fh || !fw) {
+        er_fail("cannot write %s: %s", !fc ? c_tmp : !fh ? h_tmp : w_tmp, strerror(errno));
         goto fail;
     }
-    if (er_emit_c(g, o, fc, fh, stats)) goto fail;
-    if (fclose(fc) | fclose(fh)) {
-        fc = fh = NULL;
+    if (er_emit_c(g, o, fc, fh, fw, stats)) goto fail;
+    int bad = fclose(fc) | fclose(fh) | fclose(fw);
+    fc = fh = fw = NULL;
+    if (bad) {
         er_fail("write error on %s", c_path);
         goto fail;
     }
-    fc = fh = NULL;
-    if (rename(c_tmp, c_path) || rename(h_tmp, h_path)) {
+    if (rename(w_tmp, w_path) || rename(h_tmp, h_path) || rename(c_tmp, c_path)) {
         er_fail("cannot rename to %s: %s", c_path, strerror(errno));
         goto fail;
     }
@@ -174,15 +198,17 @@ static int write_outputs(er_pool *pool, er_graph *g, er_emit_options *o, const c
 fail:
     if (fc) fclose(fc);
     if (fh) fclose(fh);
+    if (fw) fclose(fw);
     remove(c_tmp);
     remove(h_tmp);
+    remove(w_tmp);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
     const char *model_path = NULL, *out_path = NULL, *name = NULL, *labels_path = NULL, *norm_arg = NULL,
-               *values_dir = NULL;
+               *values_dir = NULL, *weights = "fp32";
     int reference = 0, quiet = 0, want_list = 0, profile = 0, status = 2;
     er_algo_choice *algo_forced = NULL;
     int32_t n_algo_forced = 0;
@@ -196,6 +222,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--labels")) slot = &labels_path;
         else if (!strcmp(a, "--norm")) slot = &norm_arg;
         else if (!strcmp(a, "--values-from")) slot = &values_dir;
+        else if (!strcmp(a, "--weights")) slot = &weights;
         else if (!strcmp(a, "--reference")) reference = 1;
         else if (!strcmp(a, "--profile")) profile = 1;
         else if (!strcmp(a, "--algo")) {
@@ -234,6 +261,10 @@ int main(int argc, char **argv)
         usage(stderr);
         goto done;
     }
+    if (strcmp(weights, "fp32") && strcmp(weights, "fp16") && strcmp(weights, "int8")) {
+        fprintf(stderr, "edgerun-compile: --weights %s: use fp32, fp16 or int8\n", weights);
+        goto done;
+    }
     if (want_list) {
         status = list_ops(pool, model_path) ? 2 : 0;
         goto done;
@@ -264,7 +295,9 @@ int main(int argc, char **argv)
     g->n_algo_forced = n_algo_forced;
     g->values_dir = values_dir;
     int32_t n_nodes = g->nodes.count;
-    if (er_infer_and_fold(g) || er_fuse(g) || er_lower(g) || er_plan(g, &o.arena_bytes, &o.unshared_bytes)) goto done;
+    if (er_infer_and_fold(g) || er_fuse(g) || (!strcmp(weights, "int8") && er_weights_int8(g)) || er_lower(g) ||
+        (!strcmp(weights, "fp16") && er_weights_fp16(g)) || er_plan(g, &o.arena_bytes, &o.unshared_bytes))
+        goto done;
     if (o.n_labels) {
         er_tensor *out = er_t(g, g->outputs[0]);
         if (out->count != o.n_labels) {

@@ -101,6 +101,15 @@ int unary_lower(er_graph *g, er_node *n)
     case ER_OP_Neg: k = ERK_er_f32_neg; break;
     case ER_OP_Abs: k = ERK_er_f32_abs; break;
     case ER_OP_Reciprocal: k = ERK_er_f32_reciprocal; break;
+    case ER_OP_Erf: k = ERK_er_f32_erf; break;
+    case ER_OP_Gelu: {
+        const char *approx;
+        if (er_attr_string(g, n, "approximate", "none", &approx)) return -1;
+        if (strcmp(approx, "none") && strcmp(approx, "tanh"))
+            return er_node_fail(g, n, "approximate '%s' is neither 'none' nor 'tanh'", approx);
+        k = strcmp(approx, "tanh") ? ERK_er_f32_gelu : ERK_er_f32_gelu_tanh;
+        break;
+    }
     case ER_OP_LeakyRelu:
         k = ERK_er_f32_leaky_relu;
         if (er_attr_float(g, n, "alpha", 0.01f, &p.alpha)) return -1;
@@ -266,4 +275,181 @@ int variadic_lower(er_graph *g, er_node *n)
         acc = out;
     }
     return 0;
+}
+
+/* ---- comparisons: Equal, Less, Greater, LessOrEqual, GreaterOrEqual ---- */
+
+static const int32_t compare_types[] = {ER_DTYPE_FLOAT, ER_DTYPE_DOUBLE, ER_DTYPE_INT8, ER_DTYPE_INT16,
+                                        ER_DTYPE_INT32, ER_DTYPE_INT64, ER_DTYPE_UINT8, ER_DTYPE_UINT16,
+                                        ER_DTYPE_UINT32, ER_DTYPE_UINT64, ER_DTYPE_BOOL, 0};
+
+/* Five comparison kernels per type, laid out in er_kernels.def in
+   ER_ARITH_TYPE_LIST order; bool compares as u8. -1 for other types. */
+static int32_t compare_kernel(int32_t op, int32_t dtype)
+{
+    static const int32_t codes[] = {ER_DTYPE_FLOAT, ER_DTYPE_DOUBLE, ER_DTYPE_INT8, ER_DTYPE_INT16,
+                                    ER_DTYPE_INT32, ER_DTYPE_INT64, ER_DTYPE_UINT8, ER_DTYPE_UINT16,
+                                    ER_DTYPE_UINT32, ER_DTYPE_UINT64};
+    _Static_assert(ERK_er_f64_equal - ERK_er_f32_equal == 5, "five comparisons per type");
+    int32_t which = op == ER_OP_Equal ? 0 : op == ER_OP_Less ? 1 : op == ER_OP_Greater ? 2
+                  : op == ER_OP_LessOrEqual ? 3 : 4;
+    if (dtype == ER_DTYPE_BOOL) dtype = ER_DTYPE_UINT8;
+    for (int32_t i = 0; i < (int32_t)(sizeof codes / sizeof *codes); i++)
+        if (codes[i] == dtype) return ERK_er_f32_equal + i * 5 + which;
+    return -1;
+}
+
+int compare_infer(er_graph *g, er_node *n)
+{
+    if (er_check_arity(g, n, 2, 2, 1, 1) || er_check_dtype(g, n, 0, compare_types) ||
+        er_check_dtype(g, n, 1, compare_types))
+        return -1;
+    er_tensor *a = er_in(g, n, 0), bv;
+    if (operand_b(g, n, &bv)) return -1;
+    if (a->dtype != bv.dtype)
+        return er_node_fail(g, n, "inputs have different types %s and %s", er_dtype_name(a->dtype),
+                            er_dtype_name(bv.dtype));
+    if (a->dtype == ER_DTYPE_BOOL && n->op != ER_OP_Equal)
+        return er_node_fail(g, n, "bool inputs are only defined for Equal");
+    int64_t dims[ER_MAX_RANK];
+    int32_t rank;
+    if (er_broadcast_shape(g, n, a, &bv, &rank, dims)) return -1;
+    return er_set_output(g, n, 0, ER_DTYPE_BOOL, rank, dims);
+}
+
+int compare_lower(er_graph *g, er_node *n)
+{
+    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1), *y = er_out(g, n, 0), bv;
+    if (operand_b(g, n, &bv)) return -1;
+    int32_t k = compare_kernel(n->op, a->dtype);
+    if (k < 0) return er_node_fail(g, n, "type %s is not supported", er_dtype_name(a->dtype));
+    er_binary_params p;
+    if (broadcast_params(g, n, a, &bv, y, &p)) return -1;
+    return ER_CALL(g, n, k, p, a->id, b->id, y->id);
+}
+
+/* ---- Where ---- */
+
+int where_infer(er_graph *g, er_node *n)
+{
+    static const int32_t bool_only[] = {ER_DTYPE_BOOL, 0};
+    if (er_check_arity(g, n, 3, 3, 1, 1) || er_check_dtype(g, n, 0, bool_only) ||
+        er_require_input(g, n, 1, "X") || er_require_input(g, n, 2, "Y"))
+        return -1;
+    er_tensor *c = er_in(g, n, 0), *x = er_in(g, n, 1), *y = er_in(g, n, 2);
+    if (x->dtype != y->dtype)
+        return er_node_fail(g, n, "X and Y have different types %s and %s", er_dtype_name(x->dtype),
+                            er_dtype_name(y->dtype));
+    int64_t dims[ER_MAX_RANK];
+    int32_t rank;
+    if (er_broadcast_shape(g, n, c, x, &rank, dims)) return -1;
+    er_tensor cx = {.name = "broadcast(condition, X)", .rank = rank};
+    memcpy(cx.dims, dims, sizeof dims);
+    if (er_broadcast_shape(g, n, &cx, y, &rank, dims)) return -1;
+    return er_set_output(g, n, 0, x->dtype, rank, dims);
+}
+
+/* Row-major strides of t as it broadcasts to out (0 along broadcast dims). */
+static void broadcast_strides(const er_tensor *t, const er_tensor *out, int32_t *strides)
+{
+    int64_t stride = 1;
+    for (int32_t i = out->rank - 1; i >= 0; i--) {
+        int32_t it = i - (out->rank - t->rank);
+        int64_t d = it >= 0 ? t->dims[it] : 1;
+        strides[i] = d == 1 ? 0 : (int32_t)stride;
+        stride *= d;
+    }
+}
+
+int where_lower(er_graph *g, er_node *n)
+{
+    er_tensor *c = er_in(g, n, 0), *x = er_in(g, n, 1), *y = er_in(g, n, 2), *out = er_out(g, n, 0);
+    int32_t k = er_kernel_sized(ERK_er_x32_where, out->dtype);
+    if (k < 0) return er_node_fail(g, n, "type %s is not supported", er_dtype_name(out->dtype));
+    er_where_params p = {.rank = out->rank};
+    for (int32_t i = 0; i < out->rank; i++) p.dims[i] = (int32_t)out->dims[i];
+    broadcast_strides(c, out, p.c_strides);
+    broadcast_strides(x, out, p.a_strides);
+    broadcast_strides(y, out, p.b_strides);
+    if (!out->rank) { /* a scalar */
+        p.rank = 1;
+        p.dims[0] = 1;
+    }
+    return ER_CALL(g, n, k, p, c->id, x->id, y->id, out->id);
+}
+
+/* ---- logical: Not, And, Or, Xor (bool) ---- */
+
+static const int32_t bool_only[] = {ER_DTYPE_BOOL, 0};
+
+int logical_infer(er_graph *g, er_node *n)
+{
+    int unary = n->op == ER_OP_Not;
+    if (er_check_arity(g, n, unary ? 1 : 2, unary ? 1 : 2, 1, 1) || er_check_dtype(g, n, 0, bool_only) ||
+        (!unary && er_check_dtype(g, n, 1, bool_only)))
+        return -1;
+    er_tensor *a = er_in(g, n, 0), bv;
+    if (unary) return er_set_output(g, n, 0, ER_DTYPE_BOOL, a->rank, a->dims);
+    if (operand_b(g, n, &bv)) return -1;
+    int64_t dims[ER_MAX_RANK];
+    int32_t rank;
+    if (er_broadcast_shape(g, n, a, &bv, &rank, dims)) return -1;
+    return er_set_output(g, n, 0, ER_DTYPE_BOOL, rank, dims);
+}
+
+int logical_lower(er_graph *g, er_node *n)
+{
+    er_tensor *a = er_in(g, n, 0), *y = er_out(g, n, 0), bv;
+    if (n->op == ER_OP_Not) {
+        er_unary_params p = {.n = (int32_t)a->count};
+        return ER_CALL(g, n, ERK_er_b8_not, p, a->id, y->id);
+    }
+    if (operand_b(g, n, &bv)) return -1;
+    er_binary_params p;
+    if (broadcast_params(g, n, a, &bv, y, &p)) return -1;
+    int32_t k = n->op == ER_OP_And ? ERK_er_b8_and : n->op == ER_OP_Or ? ERK_er_b8_or : ERK_er_b8_xor;
+    return ER_CALL(g, n, k, p, a->id, n->in[1], y->id);
+}
+
+/* ---- Mod ---- */
+
+static int32_t mod_kernel(int32_t dtype, int fmod)
+{
+    switch (dtype) {
+    case ER_DTYPE_FLOAT: return fmod ? ERK_er_f32_fmod : -1;
+    case ER_DTYPE_DOUBLE: return fmod ? ERK_er_f64_fmod : -1;
+#define ER_MOD_CASE(t, CODE) case CODE: return fmod ? ERK_er_##t##_fmod : ERK_er_##t##_mod;
+    ER_MOD_CASE(i8, ER_DTYPE_INT8) ER_MOD_CASE(i16, ER_DTYPE_INT16) ER_MOD_CASE(i32, ER_DTYPE_INT32)
+    ER_MOD_CASE(i64, ER_DTYPE_INT64) ER_MOD_CASE(u8, ER_DTYPE_UINT8) ER_MOD_CASE(u16, ER_DTYPE_UINT16)
+    ER_MOD_CASE(u32, ER_DTYPE_UINT32) ER_MOD_CASE(u64, ER_DTYPE_UINT64)
+#undef ER_MOD_CASE
+    default: return -1;
+    }
+}
+
+int mod_infer(er_graph *g, er_node *n)
+{
+    int64_t fmod;
+    if (er_check_arity(g, n, 2, 2, 1, 1) || er_check_dtype(g, n, 0, arith_types) || er_check_dtype(g, n, 1, arith_types) ||
+        er_attr_int(g, n, "fmod", 0, &fmod))
+        return -1;
+    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1);
+    if (a->dtype != b->dtype)
+        return er_node_fail(g, n, "inputs have different types %s and %s", er_dtype_name(a->dtype),
+                            er_dtype_name(b->dtype));
+    if (mod_kernel(a->dtype, fmod != 0) < 0) return er_node_fail(g, n, "floating-point Mod needs fmod = 1");
+    int64_t dims[ER_MAX_RANK];
+    int32_t rank;
+    if (er_broadcast_shape(g, n, a, b, &rank, dims)) return -1;
+    return er_set_output(g, n, 0, a->dtype, rank, dims);
+}
+
+int mod_lower(er_graph *g, er_node *n)
+{
+    int64_t fmod;
+    if (er_attr_int(g, n, "fmod", 0, &fmod)) return -1;
+    er_tensor *a = er_in(g, n, 0), *b = er_in(g, n, 1), *y = er_out(g, n, 0);
+    er_binary_params p;
+    if (broadcast_params(g, n, a, b, y, &p)) return -1;
+    return ER_CALL(g, n, mod_kernel(a->dtype, fmod != 0), p, a->id, b->id, y->id);
 }

@@ -513,3 +513,54 @@ int cast_lower(er_graph *g, er_node *n)
     if (x->dtype == y->dtype) return er_lower_copy(g, n, x->id, y->id);
     return er_lower_cast(g, n, x->id, y->id);
 }
+
+/* ---- ScatterND (reduction "none") ---- */
+
+static int scatternd_plan(er_graph *g, er_node *n, er_scatternd_params *p)
+{
+    static const int32_t int64_only[] = {ER_DTYPE_INT64, 0};
+    const char *reduction;
+    if (er_check_dtype(g, n, 1, int64_only) || er_attr_string(g, n, "reduction", "none", &reduction)) return -1;
+    if (strcmp(reduction, "none")) return er_node_fail(g, n, "reduction '%s' is not supported (only 'none')", reduction);
+    er_tensor *data = er_in(g, n, 0), *idx = er_in(g, n, 1), *upd = er_in(g, n, 2);
+    if (idx->rank < 1) return er_node_fail(g, n, "indices must be at least 1-D");
+    int32_t k = (int32_t)idx->dims[idx->rank - 1];
+    if (k < 1 || k > data->rank) return er_node_fail(g, n, "index depth %d does not fit data of rank %d", k, data->rank);
+    if (upd->dtype != data->dtype) return er_node_fail(g, n, "updates and data differ in type");
+    /* updates: indices.shape[:-1] + data.shape[k:] */
+    int32_t want_rank = idx->rank - 1 + data->rank - k;
+    int ok = upd->rank == want_rank;
+    for (int32_t i = 0; ok && i < idx->rank - 1; i++) ok = upd->dims[i] == idx->dims[i];
+    for (int32_t i = 0; ok && i < data->rank - k; i++) ok = upd->dims[idx->rank - 1 + i] == data->dims[k + i];
+    if (!ok) return er_node_fail(g, n, "updates have the wrong shape for these indices and data");
+    int64_t strides[ER_MAX_RANK], slice = 1;
+    er_strides(data, strides);
+    for (int32_t i = k; i < data->rank; i++) slice *= data->dims[i];
+    memset(p, 0, sizeof *p);
+    p->count = (int32_t)data->count;
+    p->n_updates = (int32_t)(idx->count / k);
+    p->k = k;
+    p->slice = (int32_t)slice;
+    for (int32_t j = 0; j < k; j++) {
+        p->dims[j] = (int32_t)data->dims[j];
+        p->strides[j] = (int32_t)strides[j];
+    }
+    return 0;
+}
+
+int scatternd_infer(er_graph *g, er_node *n)
+{
+    er_scatternd_params p;
+    if (er_check_arity(g, n, 3, 3, 1, 1) || scatternd_plan(g, n, &p)) return -1;
+    er_tensor *data = er_in(g, n, 0);
+    return er_set_output(g, n, 0, data->dtype, data->rank, data->dims);
+}
+
+int scatternd_lower(er_graph *g, er_node *n)
+{
+    er_scatternd_params p;
+    if (scatternd_plan(g, n, &p)) return -1;
+    int32_t k = er_kernel_sized(ERK_er_x32_scatternd, er_in(g, n, 0)->dtype);
+    if (k < 0) return er_node_fail(g, n, "type %s is not supported", er_dtype_name(er_in(g, n, 0)->dtype));
+    return ER_CALL(g, n, k, p, n->in[0], n->in[1], n->in[2], n->out[0]);
+}

@@ -1,6 +1,7 @@
 /* op_shape.c - operators that only describe shapes: constants, Shape, and
    views (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout), which
    rename bytes without moving them and therefore lower to no call at all. */
+#include <math.h>
 #include <string.h>
 
 #include "ops.h"
@@ -84,7 +85,7 @@ int shape_infer(er_graph *g, er_node *n)
 
 int identity_infer(er_graph *g, er_node *n)
 {
-    /* Identity; Dropout in inference, whose optional mask output is all true. */
+    /* Identity; Dropout in inference (or training with ratio 0), whose optional mask output is all true. */
     if (er_check_arity(g, n, 1, n->op == ER_OP_Dropout ? 3 : 1, 1, n->op == ER_OP_Dropout ? 2 : 1)) return -1;
     er_tensor *x = er_in(g, n, 0);
     if (n->op == ER_OP_Dropout) {
@@ -96,7 +97,16 @@ int identity_infer(er_graph *g, er_node *n)
                 return er_node_fail(g, n, "training_mode must be a constant bool");
             training = v[0];
         }
-        if (training) return er_node_fail(g, n, "training mode is not supported: edgerun compiles inference");
+        if (training) {
+            /* Training mode with ratio 0 drops nothing and scales by 1: the identity.
+               Exporters leave such nodes in (swin_t has 24). */
+            double ratio = 0.5;
+            int32_t count;
+            if (er_in(g, n, 1) && er_input_floats(g, n, 1, "ratio", &ratio, 1, &count)) return -1;
+            if (ratio != 0.0)
+                return er_node_fail(g, n, "training mode with ratio %g drops elements at random: edgerun compiles inference",
+                                    ratio);
+        }
         if (er_out(g, n, 1)) {
             uint8_t one = 1;
             if (er_set_output(g, n, 1, ER_DTYPE_BOOL, x->rank, x->dims) || er_tensor_set_splat(g, er_out(g, n, 1), &one))
@@ -203,4 +213,53 @@ int unsqueeze_infer(er_graph *g, er_node *n)
     }
     for (int32_t i = 0, k = 0; i < rank; i++) dims[i] = insert[i] ? 1 : x->dims[k++];
     return er_set_view(g, n, 0, 0, rank, dims);
+}
+
+/* Range: its length depends on its values, so with static shapes it is always
+   a constant, computed here: start + i * delta for i < max(ceil((limit - start) / delta), 0). */
+int range_infer(er_graph *g, er_node *n)
+{
+    static const int32_t range_types[] = {ER_DTYPE_FLOAT, ER_DTYPE_DOUBLE, ER_DTYPE_INT16, ER_DTYPE_INT32,
+                                          ER_DTYPE_INT64, 0};
+    if (er_check_arity(g, n, 3, 3, 1, 1)) return -1;
+    double v[3];
+    int64_t iv[3];
+    int32_t dtype = er_in(g, n, 0) ? er_in(g, n, 0)->dtype : 0;
+    for (int32_t i = 0; i < 3; i++) {
+        int32_t count;
+        if (er_check_dtype(g, n, i, range_types)) return -1;
+        if (er_in(g, n, i)->dtype != dtype) return er_node_fail(g, n, "start, limit and delta differ in type");
+        if (er_in(g, n, i)->count != 1) return er_node_fail(g, n, "input %d must be a scalar", i);
+        if (dtype == ER_DTYPE_FLOAT || dtype == ER_DTYPE_DOUBLE) {
+            if (er_input_floats(g, n, i, "start, limit and delta", &v[i], 1, &count)) return -1;
+        } else {
+            if (er_input_ints(g, n, i, "start, limit and delta", &iv[i], 1, &count)) return -1;
+            v[i] = (double)iv[i];
+        }
+    }
+    if (v[2] == 0 || v[2] != v[2]) return er_node_fail(g, n, "delta is %g", v[2]);
+    double steps = ceil((v[1] - v[0]) / v[2]);
+    if (steps != steps || steps > 1e8) return er_node_fail(g, n, "Range of %g elements is too long", steps);
+    int64_t len = steps > 0 ? (int64_t)steps : 0;
+    if (er_set_output(g, n, 0, dtype, 1, &len)) return -1;
+    er_tensor *y = er_out(g, n, 0);
+    size_t size = er_dtype_size(dtype);
+    unsigned char *data = er_alloc_array(g->pool, (size_t)(len ? len : 1), size);
+    if (!data) return -1;
+    for (int64_t k = 0; k < len; k++) {
+        unsigned char *at = data + (size_t)k * size;
+        if (dtype == ER_DTYPE_FLOAT) {
+            float f = (float)((float)v[0] + (float)k * (float)v[2]);
+            memcpy(at, &f, size);
+        } else if (dtype == ER_DTYPE_DOUBLE) {
+            double d = v[0] + (double)k * v[2];
+            memcpy(at, &d, size);
+        } else {
+            int64_t w = (int64_t)((uint64_t)iv[0] + (uint64_t)k * (uint64_t)iv[2]);
+            if (dtype == ER_DTYPE_INT16) { int16_t s = (int16_t)w; memcpy(at, &s, size); }
+            else if (dtype == ER_DTYPE_INT32) { int32_t s = (int32_t)w; memcpy(at, &s, size); }
+            else memcpy(at, &w, size);
+        }
+    }
+    return er_tensor_set_const(g, y, data);
 }

@@ -76,9 +76,12 @@ int er_infer_and_fold(er_graph *g)
         int rc = op->lower(g, n);
         er_set_call_sink(g, NULL);
         if (rc || exec_calls(g, &fold)) return -1;
-        for (int32_t j = 0; j < n->n_out; j++)
-            if (n->out[j] >= 0 && !er_is_const(g, er_t(g, n->out[j])))
-                return er_node_fail(g, n, "internal error: folding left output %d unset", j);
+        for (int32_t j = 0; j < n->n_out; j++) {
+            er_tensor *t = er_out(g, n, j);
+            /* An empty output needs no call to compute it (a Slice past the end). */
+            if (t && !t->count && er_storage(g, t)->store == ER_STORE_ARENA && er_tensor_set_const(g, t, NULL)) return -1;
+            if (t && !er_is_const(g, t)) return er_node_fail(g, n, "internal error: folding left output %d unset", j);
+        }
         n->dead = 1;
         g->n_folded++;
     }
@@ -139,6 +142,12 @@ static int fold_calls(er_graph *g)
     for (int32_t i = 0; i < g->calls.count; i++) {
         er_call *c = g->calls.items[i];
         const er_kernel_def *kd = &er_kernels[c->kernel];
+        /* Already bound to initialisation (the prologue): compact weights are
+           restored in the module, never folded back here. */
+        if (c->init) {
+            if (er_vec_push(g->pool, &kept, c) < 0) return -1;
+            continue;
+        }
         int32_t first_out = c->n_args - kd->n_out;
         int single_writer = 1, inputs_fold = 1, inputs_static = 1;
         for (int32_t a = 0; a < c->n_args; a++) {
@@ -280,6 +289,8 @@ int er_lower(er_graph *g)
     drop_bound_inputs(g);
     er_set_call_sink(g, NULL);
     g->calls.count = 0;
+    for (int32_t i = 0; i < g->prologue.count; i++)
+        if (er_vec_push(g->pool, &g->calls, g->prologue.items[i]) < 0) return -1;
     for (int32_t i = 0; i < g->nodes.count; i++) {
         er_node *n = er_n(g, i);
         if (n->dead) continue;

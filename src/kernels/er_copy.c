@@ -219,3 +219,29 @@ void er_cast(const er_cast_params *p, const void *x, void *y)
         }
     }
 }
+
+/* ---- ScatterND ---- */
+
+#define ER_SCATTERND(bits, T)                                                                  \
+    void er_x##bits##_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, \
+                                const void *updates_, void *y_)                               \
+    {                                                                                          \
+        const T *updates = updates_;                                                           \
+        T *y = y_;                                                                             \
+        if (y_ != data) memcpy(y, data, (size_t)p->count * sizeof(T));                         \
+        for (int32_t u = 0; u < p->n_updates; u++) {                                           \
+            int64_t off = 0;                                                                   \
+            int ok = 1;                                                                        \
+            for (int32_t j = 0; j < p->k; j++) {                                               \
+                int64_t i = indices[(int64_t)u * p->k + j];                                    \
+                if (i < 0) i += p->dims[j];                                                    \
+                if (i < 0 || i >= p->dims[j]) ok = 0;                                          \
+                off += i * p->strides[j];                                                      \
+            }                                                                                  \
+            if (ok) memcpy(y + off, updates + (int64_t)u * p->slice, (size_t)p->slice * sizeof(T)); \
+        }                                                                                      \
+    }
+ER_SCATTERND(8, uint8_t)
+ER_SCATTERND(16, uint16_t)
+ER_SCATTERND(32, uint32_t)
+ER_SCATTERND(64, uint64_t)

@@ -215,6 +215,45 @@ ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 #define ER_RESAMPLE_FIELDS(X, T) X(T, I, outer) X(T, I, in_len) X(T, I, out_len) X(T, I, inner) X(T, I, taps) X(T, F, fill)
 ER_DECLARE_PARAMS(er_resample_params, ER_RESAMPLE_FIELDS)
 
+/* ScatterND: y = data, then each of the n_updates index tuples (k int64 each,
+   negative from the end) selects a slice of `slice` elements of y, replaced by
+   the next slice of updates. Out-of-range tuples are skipped. */
+#define ER_SCATTERND_FIELDS(X, T) \
+    X(T, I, count) X(T, I, n_updates) X(T, I, k) X(T, I, slice) X(T, IA, dims) X(T, IA, strides)
+ER_DECLARE_PARAMS(er_scatternd_params, ER_SCATTERND_FIELDS)
+
+/* CumSum: x and y as [outer, len, inner], running sums along len; exclusive
+   leaves each element out of its own sum, reverse sums from the end. */
+#define ER_CUMSUM_FIELDS(X, T) X(T, I, outer) X(T, I, len) X(T, I, inner) X(T, I, exclusive) X(T, I, reverse)
+ER_DECLARE_PARAMS(er_cumsum_params, ER_CUMSUM_FIELDS)
+
+/* ArgMax: x as [outer, axis_len, inner] -> int64 y [outer, inner]: the index of the
+   largest value along the axis, the first of equals (the last when last != 0);
+   a NaN counts as the largest. */
+#define ER_ARGMAX_FIELDS(X, T) X(T, I, outer) X(T, I, axis_len) X(T, I, inner) X(T, I, last)
+ER_DECLARE_PARAMS(er_argmax_params, ER_ARGMAX_FIELDS)
+
+/* Where: y[i] = c[i] ? a[i] : b[i], all three broadcast to y's dims (strides 0 where broadcast). */
+#define ER_WHERE_FIELDS(X, T) \
+    X(T, I, rank) X(T, IA, dims) X(T, IA, c_strides) X(T, IA, a_strides) X(T, IA, b_strides)
+ER_DECLARE_PARAMS(er_where_params, ER_WHERE_FIELDS)
+
+/* LayerNormalization: x as [outer, inner], each row normalised over its inner
+   elements; scale (and bias, when given) repeat with periods scale_n and bias_n
+   along the row (they broadcast from the trailing dims). */
+#define ER_LAYERNORM_FIELDS(X, T) X(T, I, outer) X(T, I, inner) X(T, I, scale_n) X(T, I, bias_n) X(T, F, epsilon)
+ER_DECLARE_PARAMS(er_layernorm_params, ER_LAYERNORM_FIELDS)
+
+/* ---- weight storage (er_weights.c): compact weights restored at initialisation ---- */
+/* float16 -> float32: n IEEE half bit patterns widened exactly. */
+#define ER_WIDEN_FIELDS(X, T) X(T, I, n)
+ER_DECLARE_PARAMS(er_widen_params, ER_WIDEN_FIELDS)
+/* Symmetric int8 -> float32, one scale per channel: q and y viewed as
+   [outer, channels, inner], y = q * scale[channel]. */
+#define ER_DEQUANT_FIELDS(X, T) X(T, I, outer) X(T, I, channels) X(T, I, inner)
+ER_DECLARE_PARAMS(er_dequant_params, ER_DEQUANT_FIELDS)
+/* ---- end weight storage ---- */
+
 /* ---- kernels ----------------------------------------------------------- */
 
 /* data movement (er_copy.c) */
@@ -237,7 +276,8 @@ void er_cast(const er_cast_params *p, const void *x, void *y);
 /* element-wise (er_elementwise.c) */
 #define ER_UNARY_OP_LIST(X) \
     X(relu) X(leaky_relu) X(clip) X(sigmoid) X(tanh) X(hard_sigmoid) X(hard_swish) \
-    X(elu) X(selu) X(softplus) X(exp) X(sqrt) X(neg) X(abs) X(reciprocal)
+    X(elu) X(selu) X(softplus) X(exp) X(sqrt) X(neg) X(abs) X(reciprocal) \
+    X(erf) X(gelu) X(gelu_tanh)
 #define ER_DECLARE_UNARY(op) void er_f32_##op(const er_unary_params *p, const float *x, float *y);
 ER_UNARY_OP_LIST(ER_DECLARE_UNARY)
 #undef ER_DECLARE_UNARY
@@ -258,6 +298,44 @@ ER_UNARY_OP_LIST(ER_DECLARE_UNARY)
     void er_##t##_pow(const er_binary_params *p, const ctype *a, const ctype *b, ctype *y);
 ER_ARITH_TYPE_LIST(ER_DECLARE_BINARY_T)
 #undef ER_DECLARE_BINARY_T
+/* Comparisons, broadcasting like the binary ops, for every arithmetic type
+   (bool compares as u8); y is bool (uint8_t 0 or 1). NaN compares false. */
+#define ER_COMPARE_OP_LIST(X) X(equal) X(less) X(greater) X(less_equal) X(greater_equal)
+#define ER_DECLARE_COMPARE_T(t, ctype) \
+    void er_##t##_equal(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_less(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_greater(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_less_equal(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y); \
+    void er_##t##_greater_equal(const er_binary_params *p, const ctype *a, const ctype *b, uint8_t *y);
+ER_ARITH_TYPE_LIST(ER_DECLARE_COMPARE_T)
+#undef ER_DECLARE_COMPARE_T
+/* Logical ops on bool (uint8_t 0 or 1): Not (er_unary_params, n), and broadcasting And, Or, Xor. */
+void er_b8_not(const er_unary_params *p, const uint8_t *x, uint8_t *y);
+void er_b8_and(const er_binary_params *p, const uint8_t *a, const uint8_t *b, uint8_t *y);
+void er_b8_or(const er_binary_params *p, const uint8_t *a, const uint8_t *b, uint8_t *y);
+void er_b8_xor(const er_binary_params *p, const uint8_t *a, const uint8_t *b, uint8_t *y);
+/* Mod, broadcasting: fmod takes the sign of the dividend (C's %, fmod()); mod,
+   for integers only, the sign of the divisor (Python's %). x mod 0 is 0 for integers. */
+#define ER_INT_TYPE_LIST(X) \
+    X(i8, int8_t) X(i16, int16_t) X(i32, int32_t) X(i64, int64_t) X(u8, uint8_t) X(u16, uint16_t) \
+    X(u32, uint32_t) X(u64, uint64_t)
+#define ER_DECLARE_MOD_T(t, ctype) \
+    void er_##t##_mod(const er_binary_params *p, const ctype *a, const ctype *b, ctype *y); \
+    void er_##t##_fmod(const er_binary_params *p, const ctype *a, const ctype *b, ctype *y);
+ER_INT_TYPE_LIST(ER_DECLARE_MOD_T)
+#undef ER_DECLARE_MOD_T
+void er_f32_fmod(const er_binary_params *p, const float *a, const float *b, float *y);
+void er_f64_fmod(const er_binary_params *p, const double *a, const double *b, double *y);
+/* ScatterND by element size (data, updates and y elements of 8 to 64 bits). */
+void er_x8_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
+void er_x16_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
+void er_x32_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
+void er_x64_scatternd(const er_scatternd_params *p, const void *data, const int64_t *indices, const void *updates, void *y);
+/* Where by element size: c is bool, a, b and y elements of 8 to 64 bits. */
+void er_x8_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
+void er_x16_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
+void er_x32_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
+void er_x64_where(const er_where_params *p, const uint8_t *c, const void *a, const void *b, void *y);
 /* PRelu: y = a < 0 ? a * slope : a, slope broadcast like b. */
 void er_f32_prelu(const er_binary_params *p, const float *a, const float *slope, float *y);
 
@@ -316,6 +394,14 @@ void er_f32_global_maxpool(const er_gpool_params *p, const float *x, float *y);
 void er_f32_reduce_sum(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_mean(const er_reduce_params *p, const float *x, float *y);
 void er_f32_reduce_max(const er_reduce_params *p, const float *x, float *y);
+void er_f32_reduce_sum_square(const er_reduce_params *p, const float *x, float *y);
+void er_f32_reduce_l2(const er_reduce_params *p, const float *x, float *y);
+void er_f32_argmax(const er_argmax_params *p, const float *x, int64_t *y);
+void er_f32_reduce_prod(const er_reduce_params *p, const float *x, float *y);
+void er_f32_cumsum(const er_cumsum_params *p, const float *x, float *y);
+void er_f64_cumsum(const er_cumsum_params *p, const double *x, double *y);
+void er_i32_cumsum(const er_cumsum_params *p, const int32_t *x, int32_t *y);
+void er_i64_cumsum(const er_cumsum_params *p, const int64_t *x, int64_t *y);
 
 /* normalization family (er_norm.c) */
 void er_f32_softmax(const er_softmax_params *p, const float *x, float *y);
@@ -325,10 +411,24 @@ void er_f32_batchnorm(const er_norm_params *p, const float *x, const float *scal
 void er_f32_instancenorm(const er_norm_params *p, const float *x, const float *scale, const float *bias,
                          float *y);
 void er_f32_lrn(const er_lrn_params *p, const float *x, float *y);
+/* y = (x - mean) / sqrt(var + epsilon) * scale + bias per row; bias may be NULL;
+   mean and inv_std (one per row, 1/sqrt(var + epsilon)) are written when not NULL. */
+void er_f32_layernorm(const er_layernorm_params *p, const float *x, const float *scale, const float *bias, float *y,
+                      float *mean, float *inv_std);
 
 /* resampling (er_resample.c) */
 void er_f32_resample_axis(const er_resample_params *p, const float *x, const int32_t *idx,
                           const float *w, float *y);
+
+/* ---- weight storage (er_weights.c) ---- */
+/* y[i] = x[i], an IEEE binary16 bit pattern widened to float32 (exact, NaN and infinities kept). */
+void er_f32_from_f16(const er_widen_params *p, const uint16_t *x, float *y);
+/* y = q * scale[c] for q, y as [outer, channels, inner]. */
+void er_f32_dequant_i8(const er_dequant_params *p, const int8_t *q, const float *scale, float *y);
+/* The nearest binary16 to v (ties to even; beyond the half range: infinity). Not a
+   kernel: the compiler stores fp16 weights with it, the tests check the kernel by it. */
+uint16_t er_f16_from_f32(float v);
+/* ---- end weight storage ---- */
 
 /* ---- resampling tables (not a kernel: called by the compiler and the runtime) ---- */
 

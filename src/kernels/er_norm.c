@@ -81,3 +81,24 @@ void er_f32_lrn(const er_lrn_params *p, const float *x, float *y)
             }
         }
 }
+
+void er_f32_layernorm(const er_layernorm_params *p, const float *x, const float *scale, const float *bias, float *y,
+                      float *mean, float *inv_std)
+{
+    for (int32_t r = 0; r < p->outer; r++) {
+        const int64_t off = (int64_t)r * p->inner;
+        double m = 0.0, var = 0.0;
+        for (int32_t i = 0; i < p->inner; i++) m += x[off + i];
+        m = p->inner ? m / p->inner : 0.0;
+        for (int32_t i = 0; i < p->inner; i++) var += (x[off + i] - m) * (x[off + i] - m);
+        var = p->inner ? var / p->inner : 0.0;
+        const double inv = 1.0 / sqrt(var + p->epsilon);
+        for (int32_t i = 0; i < p->inner; i++) {
+            double v = (x[off + i] - m) * inv * scale[i % p->scale_n];
+            if (bias) v += bias[i % p->bias_n];
+            y[off + i] = (float)v;
+        }
+        if (mean) mean[r] = (float)m;
+        if (inv_std) inv_std[r] = (float)inv;
+    }
+}

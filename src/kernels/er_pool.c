@@ -183,7 +183,8 @@ void er_f32_global_maxpool(const er_gpool_params *p, const float *x, float *y)
     }
 }
 
-/* y (keepdims shape) from x: each output walks the reduced box r_dims. */
+/* y (keepdims shape) from x: each output walks the reduced box r_dims.
+   kind: 0 sum, 1 mean, 2 max, 3 sum of squares, 4 L2 norm, 5 product. */
 static void reduce(const er_reduce_params *p, const float *x, float *y, int kind)
 {
     int32_t yi[ER_MAX_RANK] = {0};
@@ -208,7 +209,7 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
     for (int64_t o = 0; o < y_count; o++) {
         int64_t base = 0;
         for (int32_t k = 0; k < p->rank; k++) base += (int64_t)yi[k] * p->x_strides[k];
-        double acc = kind == 2 ? -INFINITY : 0.0;
+        double acc = kind == 2 ? -INFINITY : kind == 5 ? 1.0 : 0.0;
         int32_t ri[ER_MAX_RANK] = {0};
         if (contiguous) { /* the same elements in the same order, without the odometer */
             for (int64_t r = 0; r < r_count; r++) {
@@ -226,6 +227,10 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
             const double v = x[off];
             if (kind == 2) {
                 if (v > acc || v != v) acc = v;
+            } else if (kind == 5) {
+                acc *= v;
+            } else if (kind >= 3) {
+                acc += v * v;
             } else {
                 acc += v;
             }
@@ -235,6 +240,7 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
             }
         }
         if (kind == 1) acc = r_count ? acc / (double)r_count : NAN;
+        if (kind == 4) acc = sqrt(acc);
         y[o] = (float)acc;
         for (int32_t k = p->rank - 1; k >= 0; k--) {
             if (++yi[k] < p->y_dims[k]) break;
@@ -257,3 +263,59 @@ void er_f32_reduce_max(const er_reduce_params *p, const float *x, float *y)
 {
     reduce(p, x, y, 2);
 }
+
+void er_f32_reduce_sum_square(const er_reduce_params *p, const float *x, float *y)
+{
+    reduce(p, x, y, 3);
+}
+
+void er_f32_reduce_l2(const er_reduce_params *p, const float *x, float *y)
+{
+    reduce(p, x, y, 4);
+}
+
+void er_f32_argmax(const er_argmax_params *p, const float *x, int64_t *y)
+{
+    for (int32_t o = 0; o < p->outer; o++)
+        for (int32_t i = 0; i < p->inner; i++) {
+            const float *row = x + (int64_t)o * p->axis_len * p->inner + i;
+            int32_t best = 0;
+            float bv = p->axis_len ? row[0] : 0.0f;
+            for (int32_t k = 1; k < p->axis_len && bv == bv; k++) {
+                const float v = row[(int64_t)k * p->inner];
+                if (v != v || v > bv || (p->last && v == bv)) {
+                    bv = v;
+                    best = k;
+                }
+            }
+            y[(int64_t)o * p->inner + i] = best;
+        }
+}
+
+void er_f32_reduce_prod(const er_reduce_params *p, const float *x, float *y)
+{
+    reduce(p, x, y, 5);
+}
+
+/* Integer sums wrap through uint64, like the integer Add. */
+#define ER_CUMSUM(t, T, ACC, ADD)                                                          \
+    void er_##t##_cumsum(const er_cumsum_params *p, const T *x, T *y)                      \
+    {                                                                                      \
+        for (int32_t o = 0; o < p->outer; o++)                                             \
+            for (int32_t i = 0; i < p->inner; i++) {                                       \
+                const int64_t base = (int64_t)o * p->len * p->inner + i;                   \
+                ACC acc = 0;                                                               \
+                for (int32_t k = 0; k < p->len; k++) {                                     \
+                    const int64_t at = base + (int64_t)(p->reverse ? p->len - 1 - k : k) * p->inner; \
+                    const ACC v = (ACC)x[at];                                              \
+                    if (!p->exclusive) acc = ADD(acc, v);                                  \
+                    y[at] = (T)acc;                                                        \
+                    if (p->exclusive) acc = ADD(acc, v);                                   \
+                }                                                                          \
+            }                                                                              \
+    }
+#define ER_PLUS(a, b) ((a) + (b))
+ER_CUMSUM(f32, float, float, ER_PLUS)
+ER_CUMSUM(f64, double, double, ER_PLUS)
+ER_CUMSUM(i32, int32_t, uint64_t, ER_PLUS)
+ER_CUMSUM(i64, int64_t, uint64_t, ER_PLUS)

@@ -22,6 +22,8 @@ const SHARED = path.resolve(REPO, process.env.SHARED || '../shared');
 const DATA = path.join(SHARED, 'data/cifar10-test');
 const CSV = path.join(SHARED, 'data/cifar10-test-reference.csv');
 const MODELS = ['resnet20', 'resnet32', 'resnet44', 'resnet56'];
+// resnet20 with compact weights, offered after the four (issue #9).
+const COMPACT = { 'resnet20-fp16': 'models/resnet20-cifar10-fp16.wasm', 'resnet20-int8': 'models/resnet20-cifar10-int8.wasm' };
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
@@ -170,7 +172,7 @@ const seenPixels = () => page.evaluate(() =>
 
 before(async () => {
   const need = ['index.html', 'app.js', 'style.css', 'edgerun.min.js', 'models.json', 'gallery/manifest.json',
-    ...MODELS.map((m) => `models/${m}-cifar10.wasm`)];
+    ...MODELS.map((m) => `models/${m}-cifar10.wasm`), ...Object.values(COMPACT)];
   const missing = need.filter((f) => !fs.existsSync(path.join(WEB, f)));
   if (missing.length) {
     throw new Error(`web/ is not built (missing ${missing.join(', ')}); run "make demo-site" first`);
@@ -222,9 +224,9 @@ test('demo_should_load_under_its_csp_and_show_a_first_result', async () => {
   assert.equal(r.error, null);
   assert.equal(r.model, 'resnet20');
   assertDistribution(r, 'first result');
-  // The model picker lists the four models with their download sizes.
+  // The model picker lists the four models, then resnet20's compact forms, with their download sizes.
   const sizes = JSON.parse(fs.readFileSync(path.join(WEB, 'models.json'), 'utf8')).models;
-  assert.deepEqual(sizes.map((m) => m.name), MODELS);
+  assert.deepEqual(sizes.map((m) => m.name), [...MODELS, ...Object.keys(COMPACT)]);
   for (const m of sizes) {
     assert.equal(m.bytes, fs.statSync(path.join(WEB, m.file)).size,
       `web/models.json gives an old size for ${m.name}: the model was rebuilt since; run "make demo-site"`);
@@ -383,6 +385,29 @@ test('demo_should_rerun_the_current_image_when_the_model_changes_from_the_keyboa
     assert.match(await page.textContent('#model-info'), new RegExp(m.replace('resnet', 'ResNet-')));
   }
   // Back to resnet20 for the rest of the session.
+  await page.click('label:has(input[value="resnet20"])');
+  await page.waitForFunction(() => document.querySelector('#result').dataset.model === 'resnet20');
+});
+
+test('demo_should_offer_resnet20_with_fp16_and_int8_weights_and_classify_with_them', async () => {
+  // An image resnet20 classifies right with a clear margin: compact weights must not change its answer.
+  const ref = readReference();
+  const row = ref.filter((r) => r.pred.resnet20 === r.label)
+    .map((r) => ({ r, p: Math.max(...softmax(r.logits)) })).sort((a, b) => b.p - a.p)[0].r;
+  await upload(path.join(DATA, row.path));
+  for (const [m, file] of Object.entries(COMPACT)) {
+    const { runs } = await result();
+    await page.click(`label:has(input[value="${m}"])`);
+    await page.waitForFunction(([n, m]) => Number(document.querySelector('#result').dataset.runs) > n &&
+      document.querySelector('#result').dataset.model === m, [runs, m], { timeout: 30000 });
+    const r = await result();
+    assert.equal(r.label, row.pred.resnet20, `${m} on ${row.path}`);
+    assertDistribution(r, m);
+    const info = await page.textContent('#model-info');
+    assert.ok(info.includes(`ResNet-20 ${m.slice(-4)}`), `the model is named with its weights: ${info}`);
+    const size = fs.statSync(path.join(WEB, file)).size;
+    assert.ok(size < 700_000, `${file} is ${size} bytes`);
+  }
   await page.click('label:has(input[value="resnet20"])');
   await page.waitForFunction(() => document.querySelector('#result').dataset.model === 'resnet20');
 });

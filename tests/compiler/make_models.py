@@ -4,13 +4,17 @@
 usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
 
   missing_initializer.onnx  Conv whose weight name is defined nowhere
-  unsupported_op.onnx       a node "odd_one" of type Erf, which edgerun lacks
+  unsupported_op.onnx       a node "odd_one" of type Hardmax, which edgerun lacks
   custom_domain.onnx        an operator from a domain other than ai.onnx
   symbolic_height.onnx      input [N, 3, height, 8]: a symbolic non-batch axis
   symbolic_batch.onnx       input [N, 3, 8, 8]: the batch axis pinned to 1
   external_data.onnx        an initializer kept in an external file
   local_function.onnx       ModelProto.functions, nested, with attribute references
   fusion.onnx               every epilogue fusion after a Conv (BN, residual Add, activations)
+  float16_weight.onnx       an initializer of element type float16, which edgerun cannot store
+  dropout_training_zero.onnx  Dropout in training mode with ratio 0 (an identity), mask output too
+  dropout_training_half.onnx  Dropout in training mode with ratio 0.5 (random: refused)
+  empty_slice.onnx          a constant sliced past its end (an empty tensor, folded) joined to x
 """
 import os
 import sys
@@ -55,7 +59,7 @@ save("missing_initializer.onnx", helper.make_graph(
     "g", [value("x", [1, 3, 8, 8])], [value("y", [1, 4, 8, 8])]))
 
 save("unsupported_op.onnx", helper.make_graph(
-    [helper.make_node("Relu", ["x"], ["r"], name="first"), helper.make_node("Erf", ["r"], ["y"], name="odd_one")],
+    [helper.make_node("Relu", ["x"], ["r"], name="first"), helper.make_node("Hardmax", ["r"], ["y"], name="odd_one")],
     "g", [value("x", [1, 3, 8, 8])], [value("y", [1, 3, 8, 8])]))
 
 save("custom_domain.onnx", helper.make_graph(
@@ -140,3 +144,26 @@ for part in [conv("c1", 3, 8, "x", "c1"), bn("bn1", 8, "c1", "b1"),
     inits += part[1]
 save("fusion.onnx", helper.make_graph(nodes, "g", [value("x", [1, 3, 16, 16])], [value("y", [1, 8, 16, 16])], inits),
      opsets=[helper.make_opsetid("", 14)])
+
+save("float16_weight.onnx", helper.make_graph(
+    [helper.make_node("Cast", ["W16"], ["Wf"], name="widen", to=TensorProto.FLOAT),
+     helper.make_node("Add", ["x", "Wf"], ["y"], name="add")],
+    "g", [value("x", [4, 3, 3, 3])], [value("y", [4, 3, 3, 3])],
+    [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float16), "W16")]))
+
+for name, ratio in (("dropout_training_zero.onnx", 0.0), ("dropout_training_half.onnx", 0.5)):
+    save(name, helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+         helper.make_node("Dropout", ["r", "ratio", "training"], ["y", "mask"], name="drop")],
+        "g", [value("x", [1, 3, 4, 4])],
+        [value("y", [1, 3, 4, 4]), helper.make_tensor_value_info("mask", TensorProto.BOOL, [1, 3, 4, 4])],
+        [numpy_helper.from_array(np.array(ratio, dtype=np.float32), "ratio"),
+         numpy_helper.from_array(np.array(True), "training")]))
+
+save("empty_slice.onnx", helper.make_graph(
+    [helper.make_node("Slice", ["A", "starts", "ends"], ["empty"], name="past_the_end"),
+     helper.make_node("Concat", ["empty", "x"], ["y"], name="join", axis=0)],
+    "g", [value("x", [6])], [value("y", [6])],
+    [numpy_helper.from_array(np.arange(3, dtype=np.float32), "A"),
+     numpy_helper.from_array(np.array([5], np.int64), "starts"),
+     numpy_helper.from_array(np.array([9], np.int64), "ends")]))

@@ -41,7 +41,24 @@ static unsigned char *slurp(const char *path, size_t *len)
     return data;
 }
 
-/* Read PATH as a TensorProto with the dtype and element count of io. */
+static const char *dims_str(const int64_t *dims, int32_t rank, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "[");
+    for (int32_t i = 0; i < rank && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? "," : "", (long long)dims[i]);
+    if (used < n) snprintf(buf + used, n - used, "]");
+    return buf;
+}
+
+static int same_dims(const onnx_tensor *t, const er_model_io *io)
+{
+    if (t->n_dims != io->rank) return 0;
+    for (int32_t i = 0; i < t->n_dims; i++)
+        if (t->dims[i] != io->dims[i]) return 0;
+    return 1;
+}
+
+/* Read PATH as a TensorProto with the dtype, element count and dims of io. */
 static void *load_pb(er_pool *pool, const char *path, const er_model_io *io, const char *what, char *err, size_t n_err)
 {
     size_t len;
@@ -60,6 +77,12 @@ static void *load_pb(er_pool *pool, const char *path, const er_model_io *io, con
     } else if (t->data_type != io->dtype || count != (int64_t)io->count) {
         snprintf(err, n_err, "%s '%s': file has %s x %lld, model has %s x %zu", what, io->name,
                  er_dtype_name(t->data_type), (long long)count, er_dtype_name(io->dtype), io->count);
+    } else if (!same_dims(t, io)) {
+        /* The same count in another shape is still a wrong answer. */
+        char file_dims[256], model_dims[256];
+        snprintf(err, n_err, "%s '%s': file has dims %s, model has %s", what, io->name,
+                 dims_str(t->dims, t->n_dims, file_dims, sizeof file_dims),
+                 dims_str(io->dims, io->rank, model_dims, sizeof model_dims));
     } else if (onnx_tensor_data(pool, t, er_dtype_size(io->dtype), count, &data)) {
         snprintf(err, n_err, "%s", er_diag_message());
         data = NULL;

@@ -35,6 +35,16 @@ function make(root, targets) {
   });
 }
 
+// null when `got` ({dims, data}) matches `want` (a readTensor result): the same
+// dims, not only the same number of elements, then every element within
+// atol + rtol * |want| (integers exactly); otherwise what differs.
+export function compareTensor(got, want, rtol = 1e-3, atol = 1e-5) {
+  const gotDims = [...got.dims].map(Number);
+  if (gotDims.length !== want.dims.length || gotDims.some((d, i) => d !== want.dims[i]))
+    return `dims [${gotDims}], expected [${want.dims}]`;
+  return compare(got.data, want.data, rtol, atol);
+}
+
 function compare(got, want, rtol = 1e-3, atol = 1e-5) {
   if (got.length !== want.length) return `length ${got.length}, expected ${want.length}`;
   for (let i = 0; i < want.length; i++) {
@@ -81,7 +91,7 @@ export async function runWasmTests({ root, tests, count }) {
         model.info.outputs.forEach((o, i) => {
           if (error) return;
           const want = readTensor(fs.readFileSync(path.join(t.dir, set, `output_${i}.pb`)));
-          const diff = compare(out[o.name].data, want.data);
+          const diff = compareTensor(out[o.name], want);
           if (diff) error = `${set} output '${o.name}' ${diff}`;
         });
         if (error) break;

@@ -44,6 +44,7 @@ function assertRejected(r, file, ...mentions) {
   assert.ok(lines[0].includes(file), `the message names ${file}: ${lines[0]}`);
   for (const m of mentions) assert.ok(lines[0].includes(m), `the message mentions ${m}: ${lines[0]}`);
   assert.ok(!fs.existsSync(r.out), 'no output file is written');
+  assert.ok(!fs.existsSync(r.out.replace(/\.c$/, '.weights')), 'no weight blob is written');
   return lines[0];
 }
 
@@ -79,7 +80,7 @@ test('a missing initializer should be rejected naming the node and the missing i
 
 test('an unsupported operator should be rejected naming the node and its op type', () => {
   const file = path.join(models, 'unsupported_op.onnx');
-  assertRejected(compile(file), file, "'odd_one'", "'Erf'");
+  assertRejected(compile(file), file, "'odd_one'", "'Hardmax'");
   const custom = path.join(models, 'custom_domain.onnx');
   assertRejected(compile(custom), custom, "'fancy'", "'FancyAct'", 'com.example');
 });
@@ -93,6 +94,88 @@ test('a symbolic non-batch dimension, external data and mismatched labels should
   fs.writeFileSync(labels, 'a\nb\nc\nd\ne\nf\ng\nh\ni\n');
   assertRejected(compile(resnet20, ['--labels', labels]), labels, '9 labels', '10 values');
   assertRejected(compile(resnet20, ['--norm', '0.5,0,0.5,1,0.5,1']), '--norm', 'positive');
+});
+
+test('a weight of an element type edgerun cannot store should be refused, never written as zeros', () => {
+  const file = path.join(models, 'float16_weight.onnx');
+  assertRejected(compile(file), file, "'W16'", 'float16');
+});
+
+test('--weights should accept fp32, fp16 and int8 only', () => {
+  const r = compile(resnet20, ['--weights', 'bf16']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--weights bf16: use fp32, fp16 or int8/);
+});
+
+test('fp16 and int8 weights should shrink resnet20\'s blob to a half and under a quarter and stay close to onnxruntime', async (t) => {
+  const x = randomImage(3072, 11);
+  const session = await ort.InferenceSession.create(resnet20);
+  const theirs = (await session.run({ input: new ort.Tensor('float32', x, [1, 3, 32, 32]) })).logits.data;
+  const blob = (r) => fs.statSync(r.out.replace(/\.c$/, '.weights')).size;
+  const fp32 = compile(resnet20, [], compiler);
+  assert.equal(fp32.status, 0, fp32.stderr);
+  // Tolerances relative to the largest logit: rounding weights to 11 or 8 significant bits.
+  const scale = Math.max(...theirs.map(Math.abs));
+  for (const [weights, tol] of [['fp16', 0.005 * scale], ['int8', 0.04 * scale]]) {
+    const r = compile(resnet20, ['--weights', weights], compiler);
+    assert.equal(r.status, 0, r.stderr);
+    // fp16 halves whatever fp32 stores (packed weights included); int8 stores a byte per
+    // weight of the network, fp32 four or more (packing may add transformed copies).
+    const shrink = blob(r) / blob(fp32);
+    assert.ok(weights === 'fp16' ? Math.abs(shrink - 0.5) < 0.02 : shrink < 0.27,
+      `${weights}: blob ${blob(r)} bytes, ${shrink.toFixed(3)} of fp32's`);
+    const c = fs.readFileSync(r.out, 'utf8');
+    // The C says how each constant is stored, and restores it in er_model_init.
+    const init = c.slice(c.indexOf('static void er_model_init(void)'), c.indexOf('void er_model_run(void)'));
+    if (weights === 'fp16') {
+      assert.match(c, /uint16_t w\d+\[\d+\] ER_ALIGNED; \/\* \/layer1\/layer1\.0\/conv1\/Conv:\S+:fp16 float16\[\d+\] @\d+, as uint16 \*\//);
+      assert.match(init, /er_f32_from_f16\(/);
+    } else {
+      assert.match(c, /int8_t w\d+\[2304\] ER_ALIGNED; \/\* \S+:int8 int8\[16,16,3,3\] @\d+ \*\//);
+      assert.match(init, /er_f32_dequant_i8\(/);
+      assert.match(init, /er_f32_conv2d_\w*pack\(/, 'packing follows the dequantized weight to initialisation');
+    }
+    const [ours] = runNative(r.out, [x]);
+    let worst = 0;
+    for (let i = 0; i < 10; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs[i]));
+    assert.ok(worst <= tol, `${weights}: max |logit diff| ${worst}, largest logit ${scale}`);
+    t.diagnostic(`${weights}: max |logit diff| ${worst.toExponential(2)}, largest logit ${scale.toFixed(2)}`);
+  }
+});
+
+test('Dropout in training mode should compile when its ratio is 0 (an identity) and be refused otherwise', async () => {
+  const zero = path.join(models, 'dropout_training_zero.onnx');
+  const r = compile(zero);
+  assert.equal(r.status, 0, r.stderr);
+  const x = randomImage(48, 13);
+  const session = await ort.InferenceSession.create(zero);
+  const theirs = await session.run({ x: new ort.Tensor('float32', x, [1, 3, 4, 4]) });
+  const exe = r.out.replace(/\.c$/, '');
+  execFileSync('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-I', path.join(root, 'src/kernels'),
+    '-I', path.join(root, 'src/runtime'), '-I', path.dirname(r.out), r.out, ...['build/tests/harness.o',
+      'build/native/compiler/onnx_reader.o', 'build/native/compiler/util.o', 'build/native/compiler/ir.o',
+      'build/native/libedgerun-kernels.a'].map((p) => path.join(root, p)), '-lm', '-o', exe]);
+  const dir = fs.mkdtempSync(path.join(work, 'io-'));
+  fs.writeFileSync(path.join(dir, 'input_0.bin'), Buffer.from(x.buffer));
+  execFileSync(exe, ['--io', dir]);
+  const b = fs.readFileSync(path.join(dir, 'output_0.bin'));
+  const y = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  const mask = [...fs.readFileSync(path.join(dir, 'output_1.bin'))];
+  assert.deepEqual([...y], [...theirs.y.data], 'y is relu(x), as onnxruntime computes it');
+  assert.deepEqual(mask, [...theirs.mask.data].map(Number), 'the mask keeps everything');
+  const half = path.join(models, 'dropout_training_half.onnx');
+  assertRejected(compile(half), half, "'drop'", 'ratio 0.5');
+});
+
+test('an empty constant (a Slice past the end) should fold, and the model still match onnxruntime', async () => {
+  const file = path.join(models, 'empty_slice.onnx');
+  const r = compile(file);
+  assert.equal(r.status, 0, r.stderr);
+  const x = randomImage(6, 17);
+  const [ours] = runNative(r.out, [x]);
+  const session = await ort.InferenceSession.create(file);
+  const theirs = (await session.run({ x: new ort.Tensor('float32', x, [6]) })).y.data;
+  assert.deepEqual([...ours], [...theirs]);
 });
 
 test('a symbolic batch dimension should be pinned to 1', () => {
@@ -127,8 +210,7 @@ test('mutated models should never crash the sanitized compiler (400 variants)', 
       assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line for mutant ${k}`);
       rejected++;
     }
-    fs.rmSync(r.out, { force: true });
-    fs.rmSync(r.out.replace(/\.c$/, '.h'), { force: true });
+    for (const ext of ['.c', '.h', '.weights']) fs.rmSync(r.out.replace(/\.c$/, ext), { force: true });
   }
   assert.ok(rejected > 100, `${rejected} mutants rejected, ${accepted} compiled`);
 });
@@ -137,7 +219,7 @@ test('mutated models should never crash the sanitized compiler (400 variants)', 
 function runNative(cFile, inputs) {
   const exe = cFile.replace(/\.c$/, '');
   execFileSync('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-I', path.join(root, 'src/kernels'),
-    '-I', path.join(root, 'src/runtime'), cFile, ...['build/tests/harness.o', 'build/native/compiler/onnx_reader.o',
+    '-I', path.join(root, 'src/runtime'), '-I', path.dirname(cFile), cFile, ...['build/tests/harness.o', 'build/native/compiler/onnx_reader.o',
       'build/native/compiler/util.o', 'build/native/compiler/ir.o', 'build/native/libedgerun-kernels.a']
       .map((p) => path.join(root, p)), '-lm', '-o', exe]);
   const dir = fs.mkdtempSync(path.join(work, 'io-'));

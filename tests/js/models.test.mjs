@@ -128,7 +128,7 @@ test('make model should build any supported model into web/models, here squeezen
   } finally {
     fs.rmSync(wasm, { force: true });
     fs.rmSync(relaxed, { force: true });
-    for (const ext of ['c', 'h']) fs.rmSync(path.join(root, `build/models/${name}.${ext}`), { force: true });
+    for (const ext of ['c', 'h', 'weights']) fs.rmSync(path.join(root, `build/models/${name}.${ext}`), { force: true });
   }
 });
 

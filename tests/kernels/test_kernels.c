@@ -464,6 +464,83 @@ static void pooling_2d_should_match_the_reference_with_padding_and_ceil_shapes(v
     }
 }
 
+/* ---- weight storage (er_weights.c) ---- */
+
+/* The value of binary16 bits h, from its definition (sign, exponent, mantissa). */
+static double half_value(uint16_t h)
+{
+    int exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    double v = exp ? ldexp(1.0 + man / 1024.0, exp - 15) : ldexp(man / 1024.0, -14);
+    return h & 0x8000 ? -v : v;
+}
+
+static void f16_widening_should_be_exact_for_every_half(void)
+{
+    static uint16_t h[65536];
+    static float y[65536];
+    for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    er_widen_params p = {.n = 65536};
+    er_f32_from_f16(&p, h, y);
+    int bad = 0;
+    for (int i = 0; i < 65536 && bad < 5; i++) {
+        int exp = (i >> 10) & 0x1f;
+        if (exp == 0x1f) {
+            int ok = (i & 0x3ff) ? isnan(y[i]) : isinf(y[i]) && (signbit(y[i]) != 0) == ((i & 0x8000) != 0);
+            if (!ok) bad++;
+            CHECK(ok, "half 0x%04x (inf/NaN) widened to %g", i, y[i]);
+        } else {
+            int ok = (double)y[i] == half_value((uint16_t)i) && (signbit(y[i]) != 0) == ((i & 0x8000) != 0);
+            if (!ok) bad++;
+            CHECK(ok, "half 0x%04x widened to %.9g, is %.9g", i, y[i], half_value((uint16_t)i));
+            /* and narrowing gives the same bits back */
+            CHECK(er_f16_from_f32(y[i]) == i, "half 0x%04x -> %g -> 0x%04x", i, y[i], er_f16_from_f32(y[i]));
+        }
+    }
+}
+
+static void f16_narrowing_should_round_to_the_nearest_half_ties_to_even(void)
+{
+    for (int k = 0; k < 200000; k++) {
+        /* magnitudes from 2^-26 to 2^17: subnormal halves, normals, overflow */
+        float v = ldexpf(1.0f + frand() * 0.5f + 0.5f, irand(-26, 17)) * (k & 1 ? -1.0f : 1.0f);
+        if (k % 7 == 0) { /* exact midpoints between neighbouring halves */
+            uint16_t a = (uint16_t)irand(0, 0x7bfe);
+            v = (float)((half_value(a) + half_value((uint16_t)(a + 1))) / 2);
+        }
+        uint16_t h = er_f16_from_f32(v);
+        if (fabsf(v) >= 65520.0f) {
+            CHECK((h & 0x7fff) == 0x7c00, "%g beyond the half range gives 0x%04x, not infinity", v, h);
+            continue;
+        }
+        double got = fabs(half_value(h) - v);
+        uint16_t up = (uint16_t)(h + 1), down = (uint16_t)(h - 1);
+        double d_up = (up & 0x7fff) < 0x7c00 ? fabs(half_value(up) - v) : INFINITY;
+        double d_down = (h & 0x7fff) ? fabs(half_value(down) - v) : INFINITY;
+        CHECK(got <= d_up && got <= d_down, "%.9g -> 0x%04x (%.9g) is not the nearest half", v, h, half_value(h));
+        if (got == d_up || got == d_down) CHECK((h & 1) == 0, "%.9g: a tie goes to the even half, got 0x%04x", v, h);
+    }
+    CHECK(er_f16_from_f32(65504.0f) == 0x7bff && er_f16_from_f32(-0.0f) == 0x8000 && er_f16_from_f32(1e-9f) == 0,
+          "the largest half, negative zero, underflow");
+}
+
+static void int8_dequantization_should_scale_each_channel(void)
+{
+    /* [outer 2, channels 3, inner 2] */
+    static const int8_t q[12] = {1, -1, 127, -127, 0, 5, 2, 3, -128, 4, 7, -7};
+    static const float scale[3] = {0.5f, 0.25f, 2.0f};
+    float y[12];
+    er_dequant_params p = {.outer = 2, .channels = 3, .inner = 2};
+    er_f32_dequant_i8(&p, q, scale, y);
+    int ok = 1;
+    for (int o = 0; o < 2; o++)
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 2; i++) {
+                int at = (o * 3 + c) * 2 + i;
+                ok &= y[at] == q[at] * scale[c];
+            }
+    CHECK(ok, "dequantized: %g %g %g %g %g %g", y[0], y[1], y[2], y[3], y[4], y[5]);
+}
+
 int main(void)
 {
     conv_gemm_should_match_the_reference_on_random_shapes();
@@ -480,6 +557,9 @@ int main(void)
     pad_should_match_an_element_by_element_pad_in_every_mode();
     packed_gemm_should_match_the_reference_with_transposes_batches_and_bias();
     pooling_2d_should_match_the_reference_with_padding_and_ceil_shapes();
+    f16_widening_should_be_exact_for_every_half();
+    f16_narrowing_should_round_to_the_nearest_half_ties_to_even();
+    int8_dequantization_should_scale_each_channel();
     printf("test-kernels: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }
