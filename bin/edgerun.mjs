@@ -453,8 +453,9 @@ async function compile(args) {
     const versionNote = version && flags.emcc && version != flags.emcc
         ? ` (the package's runtime was built with emcc ${flags.emcc}, this is ${version})` : '';
     const h = readFileSync(c.replace(/\.c$/, '.h'), 'utf8');
+    // -I the C's own directory: the C links its weights from NAME.weights beside it (.incbin).
     const link = await step(3, 3, `emcc -> ${name}.wasm`, () => run(emcc, [...flags.cflags_wasm,
-        `-I${join(PKG, 'src/kernels')}`, `-I${join(PKG, 'src/runtime')}`, ...flags.module_ldflags,
+        `-I${join(PKG, 'src/kernels')}`, `-I${join(PKG, 'src/runtime')}`, `-I${dirname(c)}`, ...flags.module_ldflags,
         `-sINITIAL_MEMORY=${initialMemory(h)}`, c, ...flags.libs.map((l) => join(WASM_LIB, l)), '-o', wasm], emccEnv()));
     if (link.status !== 0)
         throw new CliError(`emcc failed: ${oneLine(link.stderr.split('\n').find((l) => /error/i.test(l)) || link.stderr)}${versionNote}`);

@@ -185,6 +185,16 @@ void er_f32_global_maxpool(const er_gpool_params *p, const float *x, float *y)
 
 /* y (keepdims shape) from x: each output walks the reduced box r_dims.
    kind: 0 sum, 1 mean, 2 max, 3 sum of squares, 4 L2 norm, 5 product. */
+/* One element into a reduction's accumulator: kind 2 max (NaN wins), 5
+   product, 3 and 4 sum of squares (4 takes the root at the end), else sum. */
+static inline double reduce_step(double acc, double v, int kind)
+{
+    if (kind == 2) return v > acc || v != v ? v : acc;
+    if (kind == 5) return acc * v;
+    if (kind >= 3) return acc + v * v;
+    return acc + v;
+}
+
 static void reduce(const er_reduce_params *p, const float *x, float *y, int kind)
 {
     int32_t yi[ER_MAX_RANK] = {0};
@@ -211,29 +221,12 @@ static void reduce(const er_reduce_params *p, const float *x, float *y, int kind
         for (int32_t k = 0; k < p->rank; k++) base += (int64_t)yi[k] * p->x_strides[k];
         double acc = kind == 2 ? -INFINITY : kind == 5 ? 1.0 : 0.0;
         int32_t ri[ER_MAX_RANK] = {0};
-        if (contiguous) { /* the same elements in the same order, without the odometer */
-            for (int64_t r = 0; r < r_count; r++) {
-                const double v = x[base + r];
-                if (kind == 2) {
-                    if (v > acc || v != v) acc = v;
-                } else {
-                    acc += v;
-                }
-            }
-        }
+        if (contiguous) /* the same elements in the same order, without the odometer */
+            for (int64_t r = 0; r < r_count; r++) acc = reduce_step(acc, x[base + r], kind);
         for (int64_t r = contiguous ? r_count : 0; r < r_count; r++) {
             int64_t off = base;
             for (int32_t k = 0; k < p->rank; k++) off += (int64_t)ri[k] * p->x_strides[k];
-            const double v = x[off];
-            if (kind == 2) {
-                if (v > acc || v != v) acc = v;
-            } else if (kind == 5) {
-                acc *= v;
-            } else if (kind >= 3) {
-                acc += v * v;
-            } else {
-                acc += v;
-            }
+            acc = reduce_step(acc, x[off], kind);
             for (int32_t k = p->rank - 1; k >= 0; k--) {
                 if (++ri[k] < p->r_dims[k]) break;
                 ri[k] = 0;

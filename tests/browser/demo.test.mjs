@@ -405,8 +405,8 @@ test('demo_should_offer_resnet20_with_fp16_and_int8_weights_and_classify_with_th
     assertDistribution(r, m);
     const info = await page.textContent('#model-info');
     assert.ok(info.includes(`ResNet-20 ${m.slice(-4)}`), `the model is named with its weights: ${info}`);
-    const size = fs.statSync(path.join(WEB, file)).size;
-    assert.ok(size < 700_000, `${file} is ${size} bytes`);
+    const size = fs.statSync(path.join(WEB, file)).size, fp32 = fs.statSync(path.join(WEB, 'models/resnet20-cifar10.wasm')).size;
+    assert.ok(size < 0.6 * fp32, `${file} is ${size} bytes, the fp32 module ${fp32}`);
   }
   await page.click('label:has(input[value="resnet20"])');
   await page.waitForFunction(() => document.querySelector('#result').dataset.model === 'resnet20');

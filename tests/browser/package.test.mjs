@@ -201,7 +201,10 @@ async function resultOf(url) {
     const errors = [], workers = [];
     page.on('pageerror', (e) => errors.push(e.message));
     // (The browser's own request for /favicon.ico is not the page's.)
-    page.on('console', (m) => m.type() == 'error' && !/favicon\.ico/.test(m.location().url) && errors.push(`${m.text()} ${m.location().url}`));
+    // A bundler renames the model (hash.wasm) and leaves its relaxed-SIMD twin behind: the shim
+    // asks for hash.relaxed.wasm, gets a 404 and falls back to the plain module, as documented.
+    page.on('console', (m) => m.type() == 'error' && !/favicon\.ico|\.relaxed\.wasm$/.test(m.location().url) &&
+        errors.push(`${m.text()} ${m.location().url}`));
     page.on('worker', (w) => workers.push(w.url()));
     try {
         await page.goto(url);

@@ -128,7 +128,8 @@ test('fp16 and int8 weights should shrink resnet20\'s blob to a half and under a
     // The C says how each constant is stored, and restores it in er_model_init.
     const init = c.slice(c.indexOf('static void er_model_init(void)'), c.indexOf('void er_model_run(void)'));
     if (weights === 'fp16') {
-      assert.match(c, /uint16_t w\d+\[\d+\] ER_ALIGNED; \/\* \/layer1\/layer1\.0\/conv1\/Conv:\S+:fp16 float16\[\d+\] @\d+, as uint16 \*\//);
+      // (a weight packed at compile time, or one Winograd packs at start-up)
+      assert.match(c, /uint16_t w\d+\[\d+\] ER_ALIGNED; \/\* \S+:fp16 float16\[\d+\] @\d+, as uint16 \*\//);
       assert.match(init, /er_f32_from_f16\(/);
     } else {
       assert.match(c, /int8_t w\d+\[2304\] ER_ALIGNED; \/\* \S+:int8 int8\[16,16,3,3\] @\d+ \*\//);
