@@ -35,7 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, readBin, referenceLogits, checkLogits, gzipSize, TOLERANCE } from './models.mjs';
+import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, readBin, referenceLogits, checkLogits, gzipSize, TOLERANCE, edgerunVariant, variantLine } from './models.mjs';
 import { randomImage, nchwToNhwc, median, quantile } from './common/input.mjs';
 import { instantiate } from './common/tfjs-plan.mjs';
 import { measurePeak } from './common/simd-peak.mjs';
@@ -104,6 +104,7 @@ const engines = {
     return {
       infer: async (x) => (await m.runTensors({ [io.name]: { data: x, dims } }))[outName].data,
       dispose: () => m.dispose(),
+      module: edgerunVariant(name, m.info.size),
     };
   },
   async ort(name, dims, ort) {
@@ -219,7 +220,7 @@ for (const name of args.models) {
   const sum = (files, fn) => files.reduce((s, p) => s + fn(p), 0);
   const size = (p) => fs.statSync(p).size;
   const files = {
-    edgerun: [f.wasm, SHIM_MIN],
+    edgerun: [run.edgerun.module === 'relaxed' ? f.relaxed : f.wasm, SHIM_MIN],
     ort: [...peers.ort.files.map((p) => path.join(peers.ort.dir, p)), f.onnx],
     tfjs: [...peers.tfjs.files, f.plan, f.bin],
   };
@@ -240,7 +241,7 @@ for (const name of args.models) {
   const stats = (xs) => ({ median: median(xs), p90: quantile(xs, 0.9) });
   rows.push({
     name, macs: plan.macs, infer: Object.fromEntries(ENGINES.map((e) => [e, stats(t[e])])),
-    cold, bytes, diff, maxLogit: Math.max(...Array.from(ref, Math.abs)), samples: t,
+    cold, bytes, diff, maxLogit: Math.max(...Array.from(ref, Math.abs)), samples: t, edgerunModule: run.edgerun.module,
   });
   progress('');
 }
@@ -257,6 +258,7 @@ const meta = {
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu[0].model}, ${cpu.length} cores, ${os.platform()} ${os.release()}; ` +
       `load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared)`,
     `\`node ${process.execArgv.join(' ')}${process.execArgv.length ? ' ' : ''}bench/bench.mjs --runs ${args.runs} --cold ${args.cold} --models ${args.models.join(',')}\``,
+    variantLine(rows),
     `${args.runs} interleaved runs after ${WARM_ROUNDS} warm-up rounds; ` +
       `${args.cold ? `first result = median of ${args.cold} fresh processes` : 'first result not measured (--cold 0)'}; one thread, SIMD, for all three`,
     `SIMD128 f32x4.mul+f32x4.add peak: ${fmtPeak(peakStart)} before the models, ${fmtPeak(peakEnd)} after` +

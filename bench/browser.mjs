@@ -37,7 +37,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { createServer } from '../demo/serve.mjs';
-import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, referenceLogits, checkLogits, TOLERANCE } from './models.mjs';
+import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, referenceLogits, checkLogits, TOLERANCE, edgerunVariant, variantLine } from './models.mjs';
 import { randomImage, median, quantile } from './common/input.mjs';
 import { formatReport, ENGINES } from './report.mjs';
 
@@ -225,7 +225,7 @@ async function benchModel(browser, origin, name, outside) {
     check(first.logits, 'first run in one page');
     const s = await page.evaluate(([n, warm]) => window.steady(n, warm), [args.runs, WARM_RUNS]);
     check(s.logits, `after ${args.runs} timed runs`);
-    return s;
+    return { ...s, edgerunModule: edgerunVariant(name, first.edgerunSize) };
   });
   progress('');
 
@@ -256,6 +256,7 @@ async function benchModel(browser, origin, name, outside) {
     diff,
     maxLogit: Math.max(...Array.from(ref, Math.abs)),
     samples: Object.fromEntries(ENGINES.map((e) => [e, t[e]])),
+    edgerunModule: t.edgerunModule,
   };
 }
 
@@ -288,6 +289,7 @@ try {
       `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu[0].model}, ${cpu.length} cores, ${os.platform()} ${os.release()}; ` +
         `load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared)`,
       `\`node bench/browser.mjs --runs ${args.runs} --cold ${args.cold} --models ${args.models.join(',')}\``,
+      variantLine(rows),
       `${args.runs} interleaved runs in one page after ${WARM_RUNS} warm-up rounds; ` +
         `${args.cold ? `first result = median of ${args.cold} cold starts (fresh context, empty cache, from navigation start)` : 'first result and download not measured (--cold 0)'}; ` +
         'one thread, SIMD, for all three',

@@ -53,11 +53,31 @@ export function modelFiles(name) {
     name,
     onnx: path.join(shared, 'models', onnxRel),
     wasm: path.join(root, 'web/models', wasmName),
+    // The relaxed-SIMD twin the shim loads instead where relaxed SIMD validates.
+    relaxed: path.join(root, 'web/models', wasmName.replace(/\.wasm$/, '.relaxed.wasm')),
     plan: path.join(root, 'build/bench/tfjs', `${name}.json`),
     bin: path.join(root, 'build/bench/tfjs', `${name}.bin`),
     urls: { onnx: `/onnx/${onnxRel}`, wasm: `/web/models/${wasmName}`, plan: `/tfjs-models/${name}.json`, bin: `/tfjs-models/${name}.bin` },
     build: resnet ? 'make' : `make model MODEL=${path.relative(root, path.join(shared, 'models', onnxRel))} NAME=${name}`,
   };
+}
+
+// Which of a model's two modules the shim loaded, told by the loaded size
+// (model.info.size): 'relaxed' (NAME.relaxed.wasm) or 'simd128' (NAME.wasm).
+export function edgerunVariant(name, size) {
+  const f = modelFiles(name);
+  const sizeOf = (p) => (fs.existsSync(p) ? fs.statSync(p).size : -1);
+  if (size === sizeOf(f.relaxed) && size !== sizeOf(f.wasm)) return 'relaxed';
+  if (size === sizeOf(f.wasm)) return 'simd128';
+  throw new Error(`${name}: edgerun loaded a module of ${size} bytes, neither ${f.wasm} nor ${f.relaxed}`);
+}
+
+// One line for a report: which edgerun modules the rows ran.
+export function variantLine(rows) {
+  const relaxed = rows.filter((r) => r.edgerunModule === 'relaxed').map((r) => r.name);
+  if (!relaxed.length) return 'edgerun ran its SIMD128 modules (NAME.wasm)';
+  if (relaxed.length === rows.length) return 'edgerun ran its relaxed-SIMD twins (NAME.relaxed.wasm, f32x4.relaxed_madd), as the shim picks where relaxed SIMD validates';
+  return `edgerun ran its relaxed-SIMD twins for ${relaxed.join(', ')} and SIMD128 modules for the others`;
 }
 
 // The npm packages of the two peers and the files a page downloads for each.

@@ -11,7 +11,7 @@
 // too, so that a cold start fetches nothing else:
 //   ?mode=cold&runtime=edgerun|ort|tfjs&seed=N&wasm=..&onnx=..&plan=..&bin=..&dims=1,3,32,32
 //       load one engine, run once; {ms, logits, fetched}
-//   ?mode=steady&seed=N&...   load all three and run once each; {logits};
+//   ?mode=steady&seed=N&...   load all three and run once each; {logits, edgerunSize};
 //       then window.steady(runs, warm) -> {edgerun, ort, tfjs: [ms...], logits}
 //   ?mode=peak                window.peak() -> the SIMD128 mul+add peak
 import { randomImage, nchwToNhwc } from '/common/input.mjs';
@@ -41,6 +41,7 @@ const engines = {
     return {
       prepare: (x) => x,
       infer: async (x) => (await m.runTensors({ [inName]: { data: x, dims } }))[outName].data,
+      size: m.info.size, // which module the shim chose (NAME.wasm or its relaxed twin)
     };
   },
   async ort() {
@@ -118,7 +119,7 @@ async function steady() {
     // Once more after the timed runs: tier-up must not have changed the answers.
     return { ...t, logits: await once() };
   };
-  return { logits: first };
+  return { logits: first, edgerunSize: run.edgerun.size };
 }
 
 async function peak() {
