@@ -320,41 +320,27 @@ static void wino_run(const wino_desc *d, const er_conv_params *p, const float *x
     }
 }
 
-int64_t er_conv2d_wino2x2_packed_count(const er_conv_params *p)
-{
-    return 16 * er_packed_a_count(p->c_out, p->c_in);
-}
-int64_t er_conv2d_wino2x2_scratch_count(const er_conv_params *p)
-{
-    return wino_scratch_count(&wino2x2, p);
-}
-void er_f32_conv2d_wino2x2_pack(const er_conv_params *p, const float *w, float *u_packed)
-{
-    wino_pack(&wino2x2, wino_g2, p, w, u_packed);
-}
-void er_f32_conv2d_wino2x2__vec128(const er_conv_params *p, const float *x, const float *u_packed,
-                                   const float *bias, const float *residual, float *y, float *scratch)
-{
-    wino_run(&wino2x2, p, x, u_packed, bias, residual, y, scratch);
-}
-
-int64_t er_conv2d_wino4x4_packed_count(const er_conv_params *p)
-{
-    return 36 * er_packed_a_count(p->c_out, p->c_in);
-}
-int64_t er_conv2d_wino4x4_scratch_count(const er_conv_params *p)
-{
-    return wino_scratch_count(&wino4x4, p);
-}
-void er_f32_conv2d_wino4x4_pack(const er_conv_params *p, const float *w, float *u_packed)
-{
-    wino_pack(&wino4x4, wino_g4, p, w, u_packed);
-}
-void er_f32_conv2d_wino4x4__vec128(const er_conv_params *p, const float *x, const float *u_packed,
-                                   const float *bias, const float *residual, float *y, float *scratch)
-{
-    wino_run(&wino4x4, p, x, u_packed, bias, residual, y, scratch);
-}
+/* The kernels generated code calls (er_kernels.def), one set per tile size. */
+#define ER_WINO_KERNELS(NAME, DESC, G)                                                                          \
+    int64_t er_conv2d_##NAME##_packed_count(const er_conv_params *p)                                           \
+    {                                                                                                           \
+        return (int64_t)DESC.a * DESC.a * er_packed_a_count(p->c_out, p->c_in);                                \
+    }                                                                                                           \
+    int64_t er_conv2d_##NAME##_scratch_count(const er_conv_params *p)                                          \
+    {                                                                                                           \
+        return wino_scratch_count(&DESC, p);                                                                    \
+    }                                                                                                           \
+    void er_f32_conv2d_##NAME##_pack(const er_conv_params *p, const float *w, float *u_packed)                 \
+    {                                                                                                           \
+        wino_pack(&DESC, G, p, w, u_packed);                                                                    \
+    }                                                                                                           \
+    void er_f32_conv2d_##NAME##__vec128(const er_conv_params *p, const float *x, const float *u_packed,        \
+                                        const float *bias, const float *residual, float *y, float *scratch)    \
+    {                                                                                                           \
+        wino_run(&DESC, p, x, u_packed, bias, residual, y, scratch);                                            \
+    }
+ER_WINO_KERNELS(wino2x2, wino2x2, wino_g2)
+ER_WINO_KERNELS(wino4x4, wino4x4, wino_g4)
 
 /* ---- depthwise 2-D ---- */
 

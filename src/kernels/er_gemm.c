@@ -4,6 +4,21 @@
 #include "er_micro.h"
 #include "er_simd.h"
 
+/* Step the batch index (an odometer over batch_dims) and the operands'
+   offsets; 0 after the last batch. */
+static int next_batch(const er_gemm_params *p, int32_t *idx, int64_t *ao, int64_t *bo)
+{
+    for (int32_t k = p->batch_rank - 1; k >= 0; k--) {
+        *ao += p->a_bstrides[k];
+        *bo += p->b_bstrides[k];
+        if (++idx[k] < p->batch_dims[k]) return 1;
+        *ao -= (int64_t)p->a_bstrides[k] * p->batch_dims[k];
+        *bo -= (int64_t)p->b_bstrides[k] * p->batch_dims[k];
+        idx[k] = 0;
+    }
+    return 0;
+}
+
 void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b, const float *c, float *y)
 {
     int32_t idx[ER_MAX_RANK] = {0};
@@ -39,16 +54,7 @@ void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b
             }
         }
         y += (int64_t)m_n * n_n;
-        int32_t k = p->batch_rank - 1;
-        for (; k >= 0; k--) {
-            ao += p->a_bstrides[k];
-            bo += p->b_bstrides[k];
-            if (++idx[k] < p->batch_dims[k]) break;
-            ao -= (int64_t)p->a_bstrides[k] * p->batch_dims[k];
-            bo -= (int64_t)p->b_bstrides[k] * p->batch_dims[k];
-            idx[k] = 0;
-        }
-        if (k < 0) return;
+        if (!next_batch(p, idx, &ao, &bo)) return;
     }
 }
 
@@ -80,7 +86,7 @@ void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const f
                                 float *y, float *scratch)
 {
     int32_t idx[ER_MAX_RANK] = {0};
-    int64_t ao = 0;
+    int64_t ao = 0, bo = 0; /* bo stays 0: one B for every batch */
     const int32_t m_n = p->m, n_n = p->n, k_n = p->k, nr = ER_GEMM_NR;
     const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f};
     for (int32_t i = 0; i < p->batch_rank; i++)
@@ -104,13 +110,6 @@ void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const f
             }
         }
         y += (int64_t)m_n * n_n;
-        int32_t k = p->batch_rank - 1;
-        for (; k >= 0; k--) {
-            ao += p->a_bstrides[k];
-            if (++idx[k] < p->batch_dims[k]) break;
-            ao -= (int64_t)p->a_bstrides[k] * p->batch_dims[k];
-            idx[k] = 0;
-        }
-        if (k < 0) return;
+        if (!next_batch(p, idx, &ao, &bo)) return;
     }
 }

@@ -35,6 +35,23 @@ static inline void dw_scalar(const er_dw_geom *g, const float *x, const float *w
         }
 }
 
+/* One window row for four adjacent outputs: lane t reads xr[t*s + kx]. At
+   stride 2 those are the even or odd lanes of 8 floats from each even tap. */
+static inline __attribute__((always_inline)) er_v4f dw_row4(er_v4f acc, const float *xr, const er_v4f *wv,
+                                                            const int32_t k, const int32_t s)
+{
+    if (s == 1) {
+        for (int32_t kx = 0; kx < k; kx++) acc = er_v4_madd(acc, wv[kx], er_v4_load(xr + kx));
+        return acc;
+    }
+    for (int32_t kx = 0; kx < k; kx += 2) {
+        const er_v4f a = er_v4_load(xr + kx), b = er_v4_load(xr + kx + 4);
+        acc = er_v4_madd(acc, wv[kx], ER_V4_SHUFFLE(a, b, 0, 2, 4, 6));
+        if (kx + 1 < k) acc = er_v4_madd(acc, wv[kx + 1], ER_V4_SHUFFLE(a, b, 1, 3, 5, 7));
+    }
+    return acc;
+}
+
 /* Planes whose zero-padded copy fits in PADDED_MAX floats on the stack are
    copied there first, so every output, border or not, runs four at a time
    without bounds checks: on a 7x7 or 14x14 plane with a 5x5 window most
@@ -70,18 +87,7 @@ static inline __attribute__((always_inline)) int dw_vec_padded(const er_dw_geom 
         const float *rr = r ? r + (int64_t)oy * g->wo : NULL;
         for (int32_t ox = 0; ox < g->wo; ox += 4) {
             er_v4f acc = vb;
-            for (int32_t ky = 0; ky < k; ky++) {
-                const float *br = buf + (oy * s + ky) * bw + ox * s;
-                if (s == 1) {
-                    for (int32_t kx = 0; kx < k; kx++) acc = er_v4_madd(acc, wv[ky * k + kx], er_v4_load(br + kx));
-                } else {
-                    for (int32_t kx = 0; kx < k; kx += 2) {
-                        const er_v4f a = er_v4_load(br + kx), b = er_v4_load(br + kx + 4);
-                        acc = er_v4_madd(acc, wv[ky * k + kx], ER_V4_SHUFFLE(a, b, 0, 2, 4, 6));
-                        if (kx + 1 < k) acc = er_v4_madd(acc, wv[ky * k + kx + 1], ER_V4_SHUFFLE(a, b, 1, 3, 5, 7));
-                    }
-                }
-            }
+            for (int32_t ky = 0; ky < k; ky++) acc = dw_row4(acc, buf + (oy * s + ky) * bw + ox * s, wv + ky * k, k, s);
             if (ox + 4 <= g->wo) {
                 if (rr) acc += er_v4_load(rr + ox);
                 er_v4_store(yr + ox, er_act_v4(acc, ep->act, ep->alpha, ep->beta));
@@ -123,17 +129,7 @@ static inline __attribute__((always_inline)) void dw_vec(const er_dw_geom *g, co
             for (int32_t ky = 0; ky < k; ky++) {
                 const int32_t iy = oy * s - g->pt + ky;
                 if (iy < 0 || iy >= g->h) continue;
-                const float *xr = x + (int64_t)iy * g->w + (ox * s - g->pl);
-                if (s == 1) {
-                    for (int32_t kx = 0; kx < k; kx++) acc = er_v4_madd(acc, wv[ky * k + kx], er_v4_load(xr + kx));
-                } else {
-                    /* Lane t reads xr[2t + kx]: the even or odd lanes of 8 floats from xr + kx - kx%2. */
-                    for (int32_t kx = 0; kx < k; kx += 2) {
-                        const er_v4f a = er_v4_load(xr + kx), b = er_v4_load(xr + kx + 4);
-                        acc = er_v4_madd(acc, wv[ky * k + kx], ER_V4_SHUFFLE(a, b, 0, 2, 4, 6));
-                        if (kx + 1 < k) acc = er_v4_madd(acc, wv[ky * k + kx + 1], ER_V4_SHUFFLE(a, b, 1, 3, 5, 7));
-                    }
-                }
+                acc = dw_row4(acc, x + (int64_t)iy * g->w + (ox * s - g->pl), wv + ky * k, k, s);
             }
             if (rr) acc += er_v4_load(rr + ox);
             er_v4_store(yr + ox, er_act_v4(acc, ep->act, ep->alpha, ep->beta));

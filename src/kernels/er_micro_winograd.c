@@ -20,6 +20,33 @@ static float at_or_zero(const float *x, int32_t h, int32_t w, int32_t r, int32_t
     return r >= 0 && r < h && c >= 0 && c < w ? x[(int64_t)r * w + c] : 0.0f;
 }
 
+/* Output (oy, ox) of a tile, if inside the plane, with the residual and activation. */
+static void put_point(float *y, const float *r, int32_t ho, int32_t wo, int32_t oy, int32_t ox, float v,
+                      const er_epilogue *ep)
+{
+    if (oy >= ho || ox >= wo) return;
+    const int64_t at = (int64_t)oy * wo + ox;
+    if (r) v += r[at];
+    y[at] = er_act_scalar(v, ep->act, ep->alpha, ep->beta);
+}
+
+/* The references run one channel at a time; these walk the channels. */
+typedef void in_one_fn(const float *x, int32_t h, int32_t w, int32_t r0, int32_t c0, float *v, int32_t vs);
+typedef void out_one_fn(const float *m, int32_t ms, float bias, const float *r, float *y, int32_t ho, int32_t wo,
+                        int32_t ty, int32_t tx, const er_epilogue *ep);
+static void each_in_channel(in_one_fn *one, int32_t channels, const float *x, int64_t x_cs, int32_t h, int32_t w,
+                            int32_t r0, int32_t c0, float *v, int32_t v_cs, int32_t vs)
+{
+    for (int32_t c = 0; c < channels; c++) one(x + c * x_cs, h, w, r0, c0, v + (int64_t)c * v_cs, vs);
+}
+static void each_out_channel(out_one_fn *one, int32_t channels, const float *m, int32_t m_cs, int32_t ms,
+                             const float *bias, const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo,
+                             int32_t ty, int32_t tx, const er_epilogue *ep)
+{
+    for (int32_t c = 0; c < channels; c++)
+        one(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty, tx, ep);
+}
+
 static void in_scalar_1(const float *x, int32_t h, int32_t w, int32_t r0, int32_t c0, float *v, int32_t vs)
 {
     for (int32_t t = 0; t < 4; t++) {
@@ -44,7 +71,7 @@ static void in_scalar_1(const float *x, int32_t h, int32_t w, int32_t r0, int32_
 void er_f32_wino2x2_in__scalar(int32_t channels, const float *x, int64_t x_cs, int32_t h, int32_t w, int32_t r0,
                                int32_t c0, float *v, int32_t v_cs, int32_t vs)
 {
-    for (int32_t c = 0; c < channels; c++) in_scalar_1(x + c * x_cs, h, w, r0, c0, v + (int64_t)c * v_cs, vs);
+    each_in_channel(in_scalar_1, channels, x, x_cs, h, w, r0, c0, v, v_cs, vs);
 }
 
 static void out_scalar_1(const float *m, int32_t ms, float bias, const float *r, float *y, int32_t ho, int32_t wo,
@@ -61,12 +88,7 @@ static void out_scalar_1(const float *m, int32_t ms, float bias, const float *r,
             const float o[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};
             const int32_t oy = 2 * ty + i;
             for (int32_t j = 0; j < 2; j++) {
-                const int32_t ox = 2 * (tx + t) + j;
-                if (oy >= ho || ox >= wo) continue;
-                const int64_t at = (int64_t)oy * wo + ox;
-                float val = o[j] + bias;
-                if (r) val += r[at];
-                y[at] = er_act_scalar(val, ep->act, ep->alpha, ep->beta);
+                put_point(y, r, ho, wo, oy, 2 * (tx + t) + j, o[j] + bias, ep);
             }
         }
     }
@@ -76,9 +98,7 @@ void er_f32_wino2x2_out__scalar(int32_t channels, const float *m, int32_t m_cs, 
                                 const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
                                 const er_epilogue *ep)
 {
-    for (int32_t c = 0; c < channels; c++)
-        out_scalar_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo,
-                     ty, tx, ep);
+    each_out_channel(out_scalar_1, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep);
 }
 
 /* ---- SIMD128: the four tiles of a group in the four lanes ---- */
@@ -236,7 +256,7 @@ static void in4_scalar_1(const float *x, int32_t h, int32_t w, int32_t r0, int32
 void er_f32_wino4x4_in__scalar(int32_t channels, const float *x, int64_t x_cs, int32_t h, int32_t w, int32_t r0,
                                int32_t c0, float *v, int32_t v_cs, int32_t vs)
 {
-    for (int32_t c = 0; c < channels; c++) in4_scalar_1(x + c * x_cs, h, w, r0, c0, v + (int64_t)c * v_cs, vs);
+    each_in_channel(in4_scalar_1, channels, x, x_cs, h, w, r0, c0, v, v_cs, vs);
 }
 
 static void out4_scalar_1(const float *m, int32_t ms, float bias, const float *r, float *y, int32_t ho, int32_t wo,
@@ -255,12 +275,7 @@ static void out4_scalar_1(const float *m, int32_t ms, float bias, const float *r
             ER_WINO4_OUT_1D(float, s[i], o);
             const int32_t oy = 4 * ty + i;
             for (int32_t j = 0; j < 4; j++) {
-                const int32_t ox = 4 * (tx + t) + j;
-                if (oy >= ho || ox >= wo) continue;
-                const int64_t at = (int64_t)oy * wo + ox;
-                float val = o[j] + bias;
-                if (r) val += r[at];
-                y[at] = er_act_scalar(val, ep->act, ep->alpha, ep->beta);
+                put_point(y, r, ho, wo, oy, 4 * (tx + t) + j, o[j] + bias, ep);
             }
         }
     }
@@ -270,9 +285,7 @@ void er_f32_wino4x4_out__scalar(int32_t channels, const float *m, int32_t m_cs, 
                                 const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
                                 const er_epilogue *ep)
 {
-    for (int32_t c = 0; c < channels; c++)
-        out4_scalar_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo,
-                      ty, tx, ep);
+    each_out_channel(out4_scalar_1, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep);
 }
 
 /* Rows a..d of a 4x4 block become its columns. */
