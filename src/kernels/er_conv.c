@@ -262,26 +262,37 @@ static const float wino_g4[6][3] = {{0.25f, 0, 0},
                                     {1.0f / 24, -1.0f / 12, 1.0f / 6},
                                     {0, 0, 1}};
 
+/* Packing runs at initialisation (the transformed weights are larger than the
+   weights), so on a module's first run, before the engine has optimised
+   anything: it is written for that, four output channels (one panel's
+   lanes) at a time, each U value stored as one vector. */
 static void wino_pack(const wino_desc *d, const float (*gm)[3], const er_conv_params *p, const float *w, float *u_packed)
 {
     const int32_t panels = (p->c_out + ER_GEMM_MR - 1) / ER_GEMM_MR, a = d->a;
     const int64_t per_xi = er_packed_a_count(p->c_out, p->c_in);
+#if ER_GEMM_MR != 4
+#error "wino_pack holds one panel's ER_GEMM_MR output channels in a 4-lane vector"
+#endif
     for (int32_t t = 0; t < panels; t++)
-        for (int32_t ic = 0; ic < p->c_in; ic++)
-            for (int32_t i = 0; i < ER_GEMM_MR; i++) {
-                const int32_t oc = t * ER_GEMM_MR + i;
-                float u[6][6] = {{0}}, gg[6][3] = {{0}}; /* G g, then (G g) G^T */
-                if (oc < p->c_out) {
-                    const float *g = w + ((int64_t)oc * p->c_in + ic) * 9;
-                    for (int32_t r = 0; r < a; r++)
-                        for (int32_t j = 0; j < 3; j++)
-                            gg[r][j] = gm[r][0] * g[j] + gm[r][1] * g[3 + j] + gm[r][2] * g[6 + j];
-                    for (int32_t r = 0; r < a; r++)
-                        for (int32_t c = 0; c < a; c++) u[r][c] = gg[r][0] * gm[c][0] + gg[r][1] * gm[c][1] + gg[r][2] * gm[c][2];
+        for (int32_t ic = 0; ic < p->c_in; ic++) {
+            er_v4f g[9], gg[6][3]; /* g: lane i is output channel t*4 + i (0 past the last); gg = G g */
+            for (int32_t e = 0; e < 9; e++) {
+                float lanes[4];
+                for (int32_t i = 0; i < 4; i++) {
+                    const int32_t oc = t * 4 + i;
+                    lanes[i] = oc < p->c_out ? w[((int64_t)oc * p->c_in + ic) * 9 + e] : 0.0f;
                 }
-                for (int32_t xi = 0; xi < a * a; xi++)
-                    u_packed[xi * per_xi + ((int64_t)t * p->c_in + ic) * ER_GEMM_MR + i] = u[xi / a][xi % a];
+                g[e] = er_v4_load(lanes);
             }
+            for (int32_t r = 0; r < a; r++)
+                for (int32_t j = 0; j < 3; j++)
+                    gg[r][j] = er_v4_splat(gm[r][0]) * g[j] + er_v4_splat(gm[r][1]) * g[3 + j] + er_v4_splat(gm[r][2]) * g[6 + j];
+            float *out = u_packed + ((int64_t)t * p->c_in + ic) * ER_GEMM_MR;
+            for (int32_t r = 0; r < a; r++)
+                for (int32_t c = 0; c < a; c++)
+                    er_v4_store(out + (r * a + c) * per_xi, gg[r][0] * er_v4_splat(gm[c][0]) + gg[r][1] * er_v4_splat(gm[c][1]) +
+                                                                gg[r][2] * er_v4_splat(gm[c][2]));
+        }
 }
 
 static void wino_run(const wino_desc *d, const er_conv_params *p, const float *x, const float *u_packed,
