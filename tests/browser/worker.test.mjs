@@ -148,15 +148,19 @@ test('the demo runs its models in edgerun-worker.js', async () => {
     const web = need(join(ROOT, 'web/index.html'), 'demo-site');
     const demo = await startDemoServer(dirname(web));
     const page = await context.newPage();
-    const workers = [];
+    const workers = [], log = [];
     page.on('worker', (w) => workers.push(w.url()));
+    page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
     try {
         await page.goto(demo.url);
         await page.waitForSelector('body[data-ready]', { timeout: 60000 });
         assert.deepEqual(workers, [new URL('edgerun-worker.js', demo.url).href]);
         // A gallery image is classified (by the worker: the page has no model of its own).
         await page.click('#gallery button, #gallery [data-name]');
-        await page.waitForSelector('#result[data-runs="1"]', { timeout: 60000 });
+        await page.waitForSelector('#result[data-runs="1"]', { timeout: 60000 }).catch((e) => {
+            throw new Error(`${e.message}\npage log:\n${log.join('\n')}\nstatus: ${''}`);
+        });
         assert.ok(await page.getAttribute('#result', 'data-label'));
     } finally {
         await page.close();
