@@ -158,9 +158,12 @@ test('the demo runs its models in edgerun-worker.js', async () => {
         assert.deepEqual(workers, [new URL('edgerun-worker.js', demo.url).href]);
         // A gallery image is classified (by the worker: the page has no model of its own).
         await page.click('#gallery button, #gallery [data-name]');
-        await page.waitForSelector('#result[data-runs="1"]', { timeout: 60000 }).catch((e) => {
-            throw new Error(`${e.message}\npage log:\n${log.join('\n')}\nstatus: ${''}`);
-        });
+        await page.waitForFunction(() => Number(document.querySelector('#result')?.dataset.runs) >= 1, null, { timeout: 60000 })
+            .catch(async (e) => {
+                const state = await page.evaluate(() => JSON.stringify({ result: { ...document.querySelector('#result')?.dataset },
+                    status: document.querySelector('#status')?.textContent, body: { ...document.body.dataset } }));
+                throw new Error(`${e.message}\npage log:\n${log.join('\n')}\nstate: ${state}`);
+            });
         assert.ok(await page.getAttribute('#result', 'data-label'));
     } finally {
         await page.close();
