@@ -19,6 +19,16 @@ static int next_batch(const er_gemm_params *p, int32_t *idx, int64_t *ao, int64_
     return 0;
 }
 
+/* Row m of y (its N products) becomes act(alpha * y + beta * C[m, :]). */
+static void epilogue_row(const er_gemm_params *p, const float *c, int32_t m, float *yr)
+{
+    for (int32_t n = 0; n < p->n; n++) {
+        float v = p->alpha * yr[n];
+        if (c) v += p->beta * c[(int64_t)m * p->c_rs + (int64_t)n * p->c_cs];
+        yr[n] = er_act_scalar(v, p->act, p->act_alpha, p->act_beta);
+    }
+}
+
 void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b, const float *c, float *y)
 {
     int32_t idx[ER_MAX_RANK] = {0};
@@ -47,11 +57,7 @@ void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b
                     yr[n] = acc;
                 }
             }
-            for (int32_t n = 0; n < n_n; n++) {
-                float v = p->alpha * yr[n];
-                if (c) v += p->beta * c[(int64_t)m * p->c_rs + (int64_t)n * p->c_cs];
-                yr[n] = er_act_scalar(v, p->act, p->act_alpha, p->act_beta);
-            }
+            epilogue_row(p, c, m, yr);
         }
         y += (int64_t)m_n * n_n;
         if (!next_batch(p, idx, &ao, &bo)) return;
@@ -100,14 +106,7 @@ void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const f
                 er_f32_gemm_4x8__vec128(mr, n_n - s * nr < nr ? n_n - s * nr : nr, k_n, scratch,
                                         b_packed + (int64_t)s * k_n * nr, nr, NULL, NULL, ym + s * nr, n_n, &none);
             if (p->alpha == 1.0f && !c && p->act == ER_ACT_NONE) continue;
-            for (int32_t m = m0; m < m0 + mr; m++) {
-                float *yr = y + (int64_t)m * n_n;
-                for (int32_t n = 0; n < n_n; n++) {
-                    float v = p->alpha * yr[n];
-                    if (c) v += p->beta * c[(int64_t)m * p->c_rs + (int64_t)n * p->c_cs];
-                    yr[n] = er_act_scalar(v, p->act, p->act_alpha, p->act_beta);
-                }
-            }
+            for (int32_t m = m0; m < m0 + mr; m++) epilogue_row(p, c, m, y + (int64_t)m * n_n);
         }
         y += (int64_t)m_n * n_n;
         if (!next_batch(p, idx, &ao, &bo)) return;
