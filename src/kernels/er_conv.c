@@ -190,7 +190,7 @@ void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const f
     const int32_t kk = cin_g * p->k[0] * p->k[1], nn = p->y_dims[0] * p->y_dims[1], nb = block_cols(kk);
     const int32_t panels = (cout_g + ER_GEMM_MR - 1) / ER_GEMM_MR, nr = ER_GEMM_NR;
     const int64_t x_plane = (int64_t)p->x_dims[0] * p->x_dims[1];
-    const er_epilogue ep = {p->act, p->alpha, p->beta};
+    const er_epilogue ep = {p->act, p->alpha, p->beta}, inner = er_epilogue_inner(&ep);
     for (int32_t n = 0; n < p->n; n++)
         for (int32_t g = 0; g < p->group; g++) {
             const float *xg = x + ((int64_t)n * p->c_in + (int64_t)g * cin_g) * x_plane;
@@ -207,8 +207,11 @@ void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const f
                         const int64_t at = y_off + (int64_t)m0 * nn + n0 + s * nr;
                         er_f32_gemm_4x8__vec128(mr, nc - s * nr < nr ? nc - s * nr : nr, kk, a,
                                                 scratch + (int64_t)s * kk * nr, nr, bt,
-                                                residual ? residual + at : NULL, y + at, nn, &ep);
+                                                residual ? residual + at : NULL, y + at, nn, &inner);
                     }
+                    if (er_act_deferred(ep.act))
+                        for (int32_t i = 0; i < mr; i++)
+                            er_f32_vact__vec128(nc, y + y_off + (int64_t)(m0 + i) * nn + n0, &ep);
                 }
             }
         }
@@ -438,13 +441,14 @@ void er_f32_dwconv2d__vec128(const er_conv_params *p, const float *x, const floa
         return;
     }
     const er_dw_geom g = {p->x_dims[0], p->x_dims[1], p->y_dims[0], p->y_dims[1], p->pad[0], p->pad[1]};
-    const er_epilogue ep = {p->act, p->alpha, p->beta};
+    const er_epilogue ep = {p->act, p->alpha, p->beta}, inner = er_epilogue_inner(&ep);
     const int64_t x_plane = (int64_t)g.h * g.w, y_plane = (int64_t)g.ho * g.wo, kk = (int64_t)p->k[0] * p->k[1];
     for (int32_t n = 0; n < p->n; n++)
         for (int32_t c = 0; c < p->c_in; c++) {
             const int64_t plane = (int64_t)n * p->c_in + c;
             uk(&g, x + plane * x_plane, w + c * kk, bias ? bias[c] : 0.0f, residual ? residual + plane * y_plane : NULL,
-               y + plane * y_plane, &ep);
+               y + plane * y_plane, &inner);
+            if (er_act_deferred(ep.act)) er_f32_vact__vec128(y_plane, y + plane * y_plane, &ep);
         }
 }
 

@@ -33,8 +33,10 @@
      Every micro-kernel that writes an output ends the same way:
          y = act(acc + bias[row] + residual[row][col])
      where bias and residual may be NULL; act is an er_act (er_kernels.h).
-     The activation is therefore written once, with nothing left for a
-     separate pass. */
+     Each output is therefore written once, except under the activations
+     er_act_deferred names (Sigmoid, SiLU): the operator drivers apply those
+     with er_f32_vact over each finished row, still in L1, because in the
+     micro-tile their constants spill the accumulators (see er_micro_vact.c). */
 #ifndef ER_MICRO_H
 #define ER_MICRO_H
 
@@ -47,6 +49,22 @@ typedef struct er_epilogue {
     int32_t act;       /* er_act */
     float alpha, beta; /* its parameters */
 } er_epilogue;
+
+/* Activations a fused kernel leaves to er_f32_vact over its finished output
+   (Sigmoid, SiLU): an operator driver passes such kernels
+   er_epilogue_inner(ep) and then runs er_f32_vact__vec128 with ep. */
+static inline int er_act_deferred(int32_t act)
+{
+    return act == ER_ACT_SIGMOID || act == ER_ACT_SILU;
+}
+static inline er_epilogue er_epilogue_inner(const er_epilogue *ep)
+{
+    const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f};
+    return er_act_deferred(ep->act) ? none : *ep;
+}
+/* y[i] = act(y[i]) for i < n, in place. */
+void er_f32_vact__scalar(int64_t n, float *y, const er_epilogue *ep);
+void er_f32_vact__vec128(int64_t n, float *y, const er_epilogue *ep);
 
 /* Pack rows [0, rows) of a matrix (element (r, k) at a[r*rs + k*cs]) into
    ceil(rows/width) panels of kk x width floats, k-major, zero past the last

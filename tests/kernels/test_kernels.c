@@ -273,6 +273,28 @@ static void dwconv_micro_kernels_should_match_their_references(void)
         }
 }
 
+static void activation_micro_kernel_should_match_its_reference_for_every_activation_and_length(void)
+{
+    for (int act = 0; act < ER_ACT_COUNT; act++)
+        for (int n = 0; n <= 37; n++) {
+            er_epilogue ep = random_epilogue();
+            ep.act = act;
+            /* Wide inputs, so Sigmoid's and SiLU's clamped and saturated ranges are reached too. */
+            float *want = random_floats((size_t)n), *got = malloc((n ? n : 1) * sizeof *got);
+            for (int i = 0; i < n; i++) want[i] *= i % 3 ? 12.0f : 120.0f;
+            if (n) memcpy(got, want, (size_t)n * sizeof *got);
+            er_f32_vact__scalar(n, want, &ep);
+            er_f32_vact__vec128(n, got, &ep);
+            float d = 0.0f;
+            for (int i = 0; i < n; i++) {
+                const float e = fabsf(got[i] - want[i]) / (fabsf(want[i]) > 1.0f ? fabsf(want[i]) : 1.0f);
+                if (!(e <= d)) d = e;
+            }
+            CHECK(d <= 1e-6f, "vact act %d n %d: max relative diff %g", act, n, d);
+            free(want), free(got);
+        }
+}
+
 static const struct wino_variant {
     const char *name;
     int m, a;
@@ -552,6 +574,7 @@ int main(void)
     resample_tables_should_be_normalised_and_in_range();
     gemm_4x8_vec128_should_match_its_reference_on_odd_shapes();
     dwconv_micro_kernels_should_match_their_references();
+    activation_micro_kernel_should_match_its_reference_for_every_activation_and_length();
     winograd_transforms_should_match_their_references_at_every_border();
     winograd_conv_should_match_the_reference_convolution();
     pad_should_match_an_element_by_element_pad_in_every_mode();
