@@ -120,6 +120,9 @@ void er_f32_conv2d_gemm_pack(const er_conv_params *p, const float *w, float *wp)
 static void pack_block(const er_conv_params *p, const float *x, int32_t kk, int32_t n0, int32_t nc, float *bp)
 {
     const int32_t h = p->x_dims[0], w = p->x_dims[1], wo = p->y_dims[1], nr = ER_GEMM_NR;
+    /* The micro-kernel reads a partial last strip whole: zeros, not stale
+       scratch (which could hold denormals, slow on x86). */
+    if (nc % nr) memset(bp + (int64_t)(nc / nr) * kk * nr, 0, (size_t)kk * nr * sizeof(float));
     if (is_pointwise(p)) {
         const int64_t plane = (int64_t)h * w;
         for (int32_t s = 0; s * nr < nc; s++) {
@@ -203,12 +206,9 @@ void er_f32_conv2d_gemm__vec128(const er_conv_params *p, const float *x, const f
                     const int32_t m0 = t * ER_GEMM_MR, mr = cout_g - m0 < ER_GEMM_MR ? cout_g - m0 : ER_GEMM_MR;
                     const float *a = wg + (int64_t)t * kk * ER_GEMM_MR;
                     const float *bt = bias ? bias + g * cout_g + m0 : NULL;
-                    for (int32_t s = 0; s * nr < nc; s++) {
-                        const int64_t at = y_off + (int64_t)m0 * nn + n0 + s * nr;
-                        er_f32_gemm_4x8__vec128(mr, nc - s * nr < nr ? nc - s * nr : nr, kk, a,
-                                                scratch + (int64_t)s * kk * nr, nr, bt,
-                                                residual ? residual + at : NULL, y + at, nn, &inner);
-                    }
+                    const int64_t at = y_off + (int64_t)m0 * nn + n0;
+                    er_f32_gemm_4x8__vec128(mr, nc, kk, a, scratch, nr, (int64_t)kk * nr, bt,
+                                            residual ? residual + at : NULL, y + at, nn, &inner);
                     if (er_act_deferred(ep.act))
                         for (int32_t i = 0; i < mr; i++)
                             er_f32_vact__vec128(nc, y + y_off + (int64_t)(m0 + i) * nn + n0, &ep);
@@ -323,7 +323,7 @@ static void wino_run(const wino_desc *d, const er_conv_params *p, const float *x
                 for (int32_t t = 0; t < panels; t++) {
                     const int32_t m0 = t * ER_GEMM_MR, mr = cout - m0 < ER_GEMM_MR ? cout - m0 : ER_GEMM_MR;
                     er_f32_gemm_4x8__vec128(mr, slots, cin, u_packed + xi * per_xi + (int64_t)t * cin * ER_GEMM_MR,
-                                            v + (int64_t)xi * vs, slots, NULL, NULL,
+                                            v + (int64_t)xi * vs, slots, ER_GEMM_NR, NULL, NULL,
                                             mm + (int64_t)xi * ms + (int64_t)m0 * slots, slots, &none);
                 }
             for (int32_t gi = 0; gi < ng; gi++) {

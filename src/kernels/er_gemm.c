@@ -102,9 +102,7 @@ void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const f
             const int32_t mr = m_n - m0 < ER_GEMM_MR ? m_n - m0 : ER_GEMM_MR;
             er_f32_pack_panels(mr, k_n, a + ao + (int64_t)m0 * p->a_rs, p->a_rs, p->a_cs, ER_GEMM_MR, scratch);
             float *ym = y + (int64_t)m0 * n_n;
-            for (int32_t s = 0; s * nr < n_n; s++)
-                er_f32_gemm_4x8__vec128(mr, n_n - s * nr < nr ? n_n - s * nr : nr, k_n, scratch,
-                                        b_packed + (int64_t)s * k_n * nr, nr, NULL, NULL, ym + s * nr, n_n, &none);
+            er_f32_gemm_4x8__vec128(mr, n_n, k_n, scratch, b_packed, nr, (int64_t)k_n * nr, NULL, NULL, ym, n_n, &none);
             if (p->alpha == 1.0f && !c && p->act == ER_ACT_NONE) continue;
             for (int32_t m = m0; m < m0 + mr; m++) epilogue_row(p, c, m, y + (int64_t)m * n_n);
         }

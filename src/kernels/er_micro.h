@@ -78,12 +78,20 @@ int64_t er_packed_panels_count(int32_t rows, int32_t kk, int32_t width);
 void er_f32_pack_a(int32_t m, int32_t kk, const float *a, int32_t rs, int32_t cs, float *packed);
 int64_t er_packed_a_count(int32_t m, int32_t kk);
 
-/* C[i][j] = ep(sum_k a[k*MR + i] * b[k*ldb + j] + bias[i] + r[i*ldc + j])
+/* C[i][j] = ep(sum_k a[k*MR + i] * B(k, j) + bias[i] + r[i*ldc + j])
    for i < mr (1..MR), j < nc (any >= 0); a is one packed panel of kc rows.
+   B(k, j) = b[(j / NR) * bs + k * ldb + j % NR]: columns come in groups of
+   NR, bs floats apart. Packed-B strips (NR columns, k-major) have ldb = NR
+   and bs = kc * NR, so one call covers a whole block of strips; a row-major
+   B has bs = NR and ldb its row stride. Each row of B must be readable up
+   to column nc rounded up to a multiple of 4 (strips are NR wide; callers
+   with row-major B keep nc a multiple of 4): the last partial vector is
+   computed whole and stored in part, so no column falls to scalar code.
    bias and r may be NULL; r is read with c's row stride. c must not
    overlap a, b or bias; it may equal r (read before written). */
 typedef void er_f32_gemm_ukernel(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,
-                                 const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep);
+                                 int64_t bs, const float *bias, const float *r, float *c, int32_t ldc,
+                                 const er_epilogue *ep);
 er_f32_gemm_ukernel er_f32_gemm_4x8__scalar;
 er_f32_gemm_ukernel er_f32_gemm_4x8__vec128;
 

@@ -30,40 +30,53 @@ void er_f32_pack_a(int32_t m, int32_t kk, const float *a, int32_t rs, int32_t cs
 }
 
 void er_f32_gemm_4x8__scalar(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,
-                             const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep)
+                             int64_t bs, const float *bias, const float *r, float *c, int32_t ldc,
+                             const er_epilogue *ep)
 {
     for (int32_t i = 0; i < mr; i++)
         for (int32_t j = 0; j < nc; j++) {
+            const float *bj = b + (int64_t)(j / ER_GEMM_NR) * bs + j % ER_GEMM_NR;
             float acc = 0.0f;
-            for (int32_t k = 0; k < kc; k++) acc += a[(int64_t)k * ER_GEMM_MR + i] * b[(int64_t)k * ldb + j];
+            for (int32_t k = 0; k < kc; k++) acc += a[(int64_t)k * ER_GEMM_MR + i] * bj[(int64_t)k * ldb];
             if (bias) acc += bias[i];
             if (r) acc += r[(int64_t)i * ldc + j];
             c[(int64_t)i * ldc + j] = er_act_scalar(acc, ep->act, ep->alpha, ep->beta);
         }
 }
 
-/* Bias, residual and activation on one row's vector of accumulators at column j. */
-static inline __attribute__((always_inline)) void store_row4(er_v4f acc, int32_t i, int32_t j, const float *bias,
-                                                             const float *r, float *c, int32_t ldc,
-                                                             const er_epilogue *ep)
+/* Bias, residual and activation on one row's vector of accumulators at
+   column j, of which the first n (1..4) lanes are stored. */
+static inline __attribute__((always_inline)) void store_row4(er_v4f acc, int32_t i, int32_t j, int32_t n,
+                                                             const float *bias, const float *r, float *c,
+                                                             int32_t ldc, const er_epilogue *ep)
 {
     if (bias) acc += er_v4_splat(bias[i]);
-    if (r) acc += er_v4_load(r + (int64_t)i * ldc + j);
-    er_v4_store(c + (int64_t)i * ldc + j, er_act_v4(acc, ep->act, ep->alpha, ep->beta));
+    float *ci = c + (int64_t)i * ldc + j;
+    if (n == 4) {
+        if (r) acc += er_v4_load(r + (int64_t)i * ldc + j);
+        er_v4_store(ci, er_act_v4(acc, ep->act, ep->alpha, ep->beta));
+        return;
+    }
+    float lanes[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    if (r) memcpy(lanes, r + (int64_t)i * ldc + j, (size_t)n * sizeof(float));
+    er_v4_store(lanes, er_act_v4(acc + er_v4_load(lanes), ep->act, ep->alpha, ep->beta));
+    memcpy(ci, lanes, (size_t)n * sizeof(float));
 }
 
 /* 4 rows x 8 columns in 8 accumulators; the weights of one k arrive as four
    load-splats of one 16-byte panel row, the 8 columns as two vector loads.
-   Column remainders run as one 4-wide step and then the scalar reference. */
+   The column remainder runs 4 wide, the last vector stored in part. */
 void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,
-                             const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep)
+                             int64_t bs, const float *bias, const float *r, float *c, int32_t ldc,
+                             const er_epilogue *ep)
 {
     const int plain = !bias && !r && ep->act == ER_ACT_NONE;
     float *c0 = c, *c1 = c + (mr > 1 ? ldc : 0), *c2 = c + (mr > 2 ? 2 * ldc : 0), *c3 = c + (mr > 3 ? 3 * ldc : 0);
     int32_t j = 0;
-    for (; j + 8 <= nc; j += 8) {
+    const float *bj = b;
+    for (; j + 8 <= nc; j += 8, bj += bs) {
         er_v4f c00 = er_v4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        const float *bk = b + j, *ak = a;
+        const float *bk = bj, *ak = a;
         for (int32_t k = 0; k < kc; k++, bk += ldb, ak += ER_GEMM_MR) {
             const er_v4f b0 = er_v4_load(bk), b1 = er_v4_load(bk + 4);
             const er_v4f a0 = er_v4_splat(ak[0]), a1 = er_v4_splat(ak[1]), a2 = er_v4_splat(ak[2]),
@@ -85,24 +98,25 @@ void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a,
             er_v4_store(c0 + j, c00), er_v4_store(c0 + j + 4, c01);
             continue;
         }
-        store_row4(c00, 0, j, bias, r, c, ldc, ep);
-        store_row4(c01, 0, j + 4, bias, r, c, ldc, ep);
+        store_row4(c00, 0, j, 4, bias, r, c, ldc, ep);
+        store_row4(c01, 0, j + 4, 4, bias, r, c, ldc, ep);
         if (mr > 1) {
-            store_row4(c10, 1, j, bias, r, c, ldc, ep);
-            store_row4(c11, 1, j + 4, bias, r, c, ldc, ep);
+            store_row4(c10, 1, j, 4, bias, r, c, ldc, ep);
+            store_row4(c11, 1, j + 4, 4, bias, r, c, ldc, ep);
         }
         if (mr > 2) {
-            store_row4(c20, 2, j, bias, r, c, ldc, ep);
-            store_row4(c21, 2, j + 4, bias, r, c, ldc, ep);
+            store_row4(c20, 2, j, 4, bias, r, c, ldc, ep);
+            store_row4(c21, 2, j + 4, 4, bias, r, c, ldc, ep);
         }
         if (mr > 3) {
-            store_row4(c30, 3, j, bias, r, c, ldc, ep);
-            store_row4(c31, 3, j + 4, bias, r, c, ldc, ep);
+            store_row4(c30, 3, j, 4, bias, r, c, ldc, ep);
+            store_row4(c31, 3, j + 4, 4, bias, r, c, ldc, ep);
         }
     }
-    if (j + 4 <= nc) {
+    for (int32_t half = 0; j < nc; j += 4, half += 4) {
+        const int32_t n = nc - j < 4 ? nc - j : 4;
         er_v4f v0 = er_v4_splat(0.0f), v1 = v0, v2 = v0, v3 = v0;
-        const float *bk = b + j, *ak = a;
+        const float *bk = bj + half, *ak = a;
         for (int32_t k = 0; k < kc; k++, bk += ldb, ak += ER_GEMM_MR) {
             const er_v4f b0 = er_v4_load(bk);
             v0 = er_v4_madd(v0, er_v4_splat(ak[0]), b0);
@@ -110,11 +124,9 @@ void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a,
             v2 = er_v4_madd(v2, er_v4_splat(ak[2]), b0);
             v3 = er_v4_madd(v3, er_v4_splat(ak[3]), b0);
         }
-        store_row4(v0, 0, j, bias, r, c, ldc, ep);
-        if (mr > 1) store_row4(v1, 1, j, bias, r, c, ldc, ep);
-        if (mr > 2) store_row4(v2, 2, j, bias, r, c, ldc, ep);
-        if (mr > 3) store_row4(v3, 3, j, bias, r, c, ldc, ep);
-        j += 4;
+        store_row4(v0, 0, j, n, bias, r, c, ldc, ep);
+        if (mr > 1) store_row4(v1, 1, j, n, bias, r, c, ldc, ep);
+        if (mr > 2) store_row4(v2, 2, j, n, bias, r, c, ldc, ep);
+        if (mr > 3) store_row4(v3, 3, j, n, bias, r, c, ldc, ep);
     }
-    if (j < nc) er_f32_gemm_4x8__scalar(mr, nc - j, kc, a, b + j, ldb, bias, r ? r + j : NULL, c + j, ldc, ep);
 }

@@ -218,19 +218,25 @@ static er_epilogue random_epilogue(void)
 static void gemm_4x8_vec128_should_match_its_reference_on_odd_shapes(void)
 {
     for (int i = 0; i < 400; i++) {
-        const int32_t mr = irand(1, ER_GEMM_MR), nc = irand(0, 37), kc = irand(0, 40), ldb = nc + irand(0, 5);
-        const int32_t ldc = nc + irand(0, 3);
+        const int32_t mr = irand(1, ER_GEMM_MR), nc = irand(0, 37), kc = irand(0, 40);
+        const int32_t ldc = nc + irand(0, 3), groups = (nc + ER_GEMM_NR - 1) / ER_GEMM_NR;
+        /* B row-major (its rows readable to nc rounded up to 4) or in packed strips of NR columns. */
+        const int strips = irand(0, 1);
+        const int32_t ldb = strips ? ER_GEMM_NR : (nc + 3) / 4 * 4 + irand(0, 5);
+        const int64_t bs = strips ? (int64_t)kc * ER_GEMM_NR + irand(0, 3) : ER_GEMM_NR;
+        const size_t bn = strips ? (size_t)(groups * bs) : (size_t)kc * ldb;
         const er_epilogue ep = random_epilogue();
-        float *a = random_floats((size_t)kc * ER_GEMM_MR), *b = random_floats((size_t)kc * ldb);
+        float *a = random_floats((size_t)kc * ER_GEMM_MR), *b = random_floats(bn);
         float *bias = irand(0, 1) ? random_floats((size_t)mr) : NULL;
         const size_t cn = (size_t)(mr - 1) * ldc + nc;
         float *r = irand(0, 1) ? random_floats(cn) : NULL;
         float *want = random_floats(cn), *got = malloc((cn ? cn : 1) * sizeof *got);
         memcpy(got, want, cn * sizeof *got);
-        er_f32_gemm_4x8__scalar(mr, nc, kc, a, b, ldb, bias, r, want, ldc, &ep);
-        er_f32_gemm_4x8__vec128(mr, nc, kc, a, b, ldb, bias, r, got, ldc, &ep);
+        er_f32_gemm_4x8__scalar(mr, nc, kc, a, b, ldb, bs, bias, r, want, ldc, &ep);
+        er_f32_gemm_4x8__vec128(mr, nc, kc, a, b, ldb, bs, bias, r, got, ldc, &ep);
         float d = max_diff(got, want, cn);
-        CHECK(d <= 1e-4f, "gemm 4x8 mr %d nc %d kc %d act %d: max diff %g", mr, nc, kc, ep.act, d);
+        CHECK(d <= 1e-4f, "gemm 4x8 mr %d nc %d kc %d %s act %d: max diff %g", mr, nc, kc, strips ? "strips" : "rows",
+              ep.act, d);
         free(a), free(b), free(bias), free(r), free(want), free(got);
     }
 }
