@@ -52,6 +52,44 @@ static inline __attribute__((always_inline)) er_v4f dw_row4(er_v4f acc, const fl
     return acc;
 }
 
+/* Stride 1, output rows oy and oy + 1 for four adjacent columns: input row
+   t (0..k) of the window at x feeds row oy with weight row t and row oy + 1
+   with weight row t - 1, from one load per tap. */
+static inline __attribute__((always_inline)) void dw_rows2(er_v4f *acc0, er_v4f *acc1, const float *x, int32_t ldx,
+                                                           const er_v4f *wv, const int32_t k)
+{
+    er_v4f a0 = *acc0, a1 = *acc1, b0 = er_v4_splat(0.0f), b1 = b0;
+    for (int32_t t = 0; t <= k; t++)
+        for (int32_t kx = 0; kx < k; kx++) {
+            const er_v4f v = er_v4_load(x + t * ldx + kx);
+            if (t < k) {
+                if (t & 1) b0 = er_v4_madd(b0, wv[t * k + kx], v);
+                else a0 = er_v4_madd(a0, wv[t * k + kx], v);
+            }
+            if (t > 0) {
+                if (t & 1) a1 = er_v4_madd(a1, wv[(t - 1) * k + kx], v);
+                else b1 = er_v4_madd(b1, wv[(t - 1) * k + kx], v);
+            }
+        }
+    *acc0 = a0 + b0, *acc1 = a1 + b1;
+}
+
+/* The epilogue of four outputs at (oy, ox) of a plane wo wide, of which only
+   those left of wo are stored. */
+static inline __attribute__((always_inline)) void dw_store4(float *y, const float *r, int32_t wo, int32_t oy,
+                                                            int32_t ox, er_v4f acc, const er_epilogue *ep,
+                                                            const int32_t act)
+{
+    const int64_t at = (int64_t)oy * wo + ox;
+    if (ox + 4 <= wo) {
+        if (r) acc += er_v4_load(r + at);
+        er_v4_store(y + at, er_act_v4(acc, act, ep->alpha, ep->beta));
+        return;
+    }
+    if (r) acc += er_v4_load_part(r + at, wo - ox);
+    er_v4_store_part(y + at, er_act_v4(acc, act, ep->alpha, ep->beta), wo - ox);
+}
+
 /* Planes whose zero-padded copy fits in PADDED_MAX floats on the stack are
    copied there first, so every output, border or not, runs four at a time
    without bounds checks: on a 7x7 or 14x14 plane with a 5x5 window most
@@ -60,53 +98,57 @@ static inline __attribute__((always_inline)) er_v4f dw_row4(er_v4f acc, const fl
 
 static inline __attribute__((always_inline)) int dw_vec_padded(const er_dw_geom *g, const float *x, const float *w,
                                                                const int32_t k, const int32_t s, float bias,
-                                                               const float *r, float *y, const er_epilogue *ep)
+                                                               const float *r, float *y, const er_epilogue *ep,
+                                                               const int32_t act)
 {
     const int32_t wo4 = (g->wo + 3) & ~3;
     /* Columns the last group of four reads (stride 2: whole vectors of 8 from each even tap). */
     const int32_t bw = (wo4 - 4) * s + (s == 1 ? k + 3 : (k - 1) / 2 * 2 + 8), bh = (g->ho - 1) * s + k;
     if ((int64_t)bw * bh > PADDED_MAX) return 0;
-    float buf[PADDED_MAX];
+    /* Rows are filled by vectors, not by calls to memset and memcpy (three
+       per row cost more than the convolution of a 14x14 plane). The buffer
+       has 4 floats of slack for the last vector of a row. */
+    float buf[PADDED_MAX + 4];
+    const er_v4f zero = er_v4_splat(0.0f);
     for (int32_t row = 0; row < bh; row++) {
         float *b = buf + row * bw;
         const int32_t iy = row - g->pt;
         const int32_t lo = g->pl < bw ? g->pl : bw, hi = g->pl + g->w < bw ? g->pl + g->w : bw;
-        if (iy < 0 || iy >= g->h || hi <= lo) {
-            for (int32_t c = 0; c < bw; c++) b[c] = 0.0f;
-            continue;
-        }
-        for (int32_t c = 0; c < lo; c++) b[c] = 0.0f;
-        memcpy(b + lo, x + (int64_t)iy * g->w, (size_t)(hi - lo) * sizeof(float));
-        for (int32_t c = hi; c < bw; c++) b[c] = 0.0f;
+        for (int32_t c = 0; c < bw; c += 4) er_v4_store_nolib(b + c, zero);
+        if (iy < 0 || iy >= g->h || hi <= lo) continue;
+        const float *xr = x + (int64_t)iy * g->w - lo;
+        int32_t c = lo;
+        for (; c + 4 <= hi; c += 4) er_v4_store_nolib(b + c, er_v4_load(xr + c));
+        for (; c < hi; c++) b[c] = xr[c];
     }
     er_v4f wv[25];
     for (int32_t i = 0; i < k * k; i++) wv[i] = er_v4_splat(w[i]);
     const er_v4f vb = er_v4_splat(bias);
-    for (int32_t oy = 0; oy < g->ho; oy++) {
-        float *yr = y + (int64_t)oy * g->wo;
-        const float *rr = r ? r + (int64_t)oy * g->wo : NULL;
+    int32_t oy = 0;
+    /* Stride 1: two output rows at once share k - 1 of their k + 1 input
+       rows: (k + 1) k loads for eight outputs instead of 2 k^2. */
+    if (s == 1)
+        for (; oy + 2 <= g->ho; oy += 2)
+            for (int32_t ox = 0; ox < g->wo; ox += 4) {
+                er_v4f acc0 = vb, acc1 = vb;
+                dw_rows2(&acc0, &acc1, buf + oy * bw + ox, bw, wv, k);
+                dw_store4(y, r, g->wo, oy, ox, acc0, ep, act);
+                dw_store4(y, r, g->wo, oy + 1, ox, acc1, ep, act);
+            }
+    for (; oy < g->ho; oy++)
         for (int32_t ox = 0; ox < g->wo; ox += 4) {
             er_v4f acc = vb;
             for (int32_t ky = 0; ky < k; ky++) acc = dw_row4(acc, buf + (oy * s + ky) * bw + ox * s, wv + ky * k, k, s);
-            if (ox + 4 <= g->wo) {
-                if (rr) acc += er_v4_load(rr + ox);
-                er_v4_store(yr + ox, er_act_v4(acc, ep->act, ep->alpha, ep->beta));
-            } else {
-                float lanes[4];
-                er_v4_store(lanes, acc);
-                for (int32_t j = 0; ox + j < g->wo; j++)
-                    yr[ox + j] = er_act_scalar(lanes[j] + (rr ? rr[ox + j] : 0.0f), ep->act, ep->alpha, ep->beta);
-            }
+            dw_store4(y, r, g->wo, oy, ox, acc, ep, act);
         }
-    }
     return 1;
 }
 
 static inline __attribute__((always_inline)) void dw_vec(const er_dw_geom *g, const float *x, const float *w,
                                                          const int32_t k, const int32_t s, float bias, const float *r,
-                                                         float *y, const er_epilogue *ep)
+                                                         float *y, const er_epilogue *ep, const int32_t act)
 {
-    if (dw_vec_padded(g, x, w, k, s, bias, r, y, ep)) return;
+    if (dw_vec_padded(g, x, w, k, s, bias, r, y, ep, act)) return;
     /* Output columns whose k taps all lie inside the row: [lo, hi). */
     int32_t lo = (g->pl + s - 1) / s, hi = g->w - k + g->pl < 0 ? 0 : (g->w - k + g->pl) / s + 1;
     if (hi > g->wo) hi = g->wo;
@@ -122,7 +164,7 @@ static inline __attribute__((always_inline)) void dw_vec(const er_dw_geom *g, co
         const float *rr = r ? r + (int64_t)oy * g->wo : NULL;
         int32_t ox = 0;
         for (; ox < lo; ox++)
-            yr[ox] = er_act_scalar(dw_point(g, x, w, k, s, bias, oy, ox) + (rr ? rr[ox] : 0.0f), ep->act, ep->alpha,
+            yr[ox] = er_act_scalar(dw_point(g, x, w, k, s, bias, oy, ox) + (rr ? rr[ox] : 0.0f), act, ep->alpha,
                                    ep->beta);
         for (; ox + 4 <= hi && ox * s - g->pl + span <= g->w; ox += 4) {
             er_v4f acc = vb;
@@ -132,10 +174,10 @@ static inline __attribute__((always_inline)) void dw_vec(const er_dw_geom *g, co
                 acc = dw_row4(acc, x + (int64_t)iy * g->w + (ox * s - g->pl), wv + ky * k, k, s);
             }
             if (rr) acc += er_v4_load(rr + ox);
-            er_v4_store(yr + ox, er_act_v4(acc, ep->act, ep->alpha, ep->beta));
+            er_v4_store(yr + ox, er_act_v4(acc, act, ep->alpha, ep->beta));
         }
         for (; ox < g->wo; ox++)
-            yr[ox] = er_act_scalar(dw_point(g, x, w, k, s, bias, oy, ox) + (rr ? rr[ox] : 0.0f), ep->act, ep->alpha,
+            yr[ox] = er_act_scalar(dw_point(g, x, w, k, s, bias, oy, ox) + (rr ? rr[ox] : 0.0f), act, ep->alpha,
                                    ep->beta);
     }
 }
@@ -149,7 +191,7 @@ static inline __attribute__((always_inline)) void dw_vec(const er_dw_geom *g, co
     void er_f32_dwconv_##K##x##K##s##S##__vec128(const er_dw_geom *g, const float *x, const float *w, float bias,  \
                                                  const float *r, float *y, const er_epilogue *ep)                   \
     {                                                                                                               \
-        dw_vec(g, x, w, K, S, bias, r, y, ep);                                                                      \
+        ER_ACT_SPECIALIZE(ep->act, dw_vec, g, x, w, K, S, bias, r, y, ep)                                            \
     }
 ER_DWCONV_VARIANT(3, 1)
 ER_DWCONV_VARIANT(3, 2)

@@ -48,29 +48,29 @@ void er_f32_gemm_4x8__scalar(int32_t mr, int32_t nc, int32_t kc, const float *a,
    column j, of which the first n (1..4) lanes are stored. */
 static inline __attribute__((always_inline)) void store_row4(er_v4f acc, int32_t i, int32_t j, int32_t n,
                                                              const float *bias, const float *r, float *c,
-                                                             int32_t ldc, const er_epilogue *ep)
+                                                             int32_t ldc, const er_epilogue *ep, const int32_t act)
 {
     if (bias) acc += er_v4_splat(bias[i]);
     float *ci = c + (int64_t)i * ldc + j;
     if (n == 4) {
         if (r) acc += er_v4_load(r + (int64_t)i * ldc + j);
-        er_v4_store(ci, er_act_v4(acc, ep->act, ep->alpha, ep->beta));
+        er_v4_store(ci, er_act_v4(acc, act, ep->alpha, ep->beta));
         return;
     }
-    float lanes[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    if (r) memcpy(lanes, r + (int64_t)i * ldc + j, (size_t)n * sizeof(float));
-    er_v4_store(lanes, er_act_v4(acc + er_v4_load(lanes), ep->act, ep->alpha, ep->beta));
-    memcpy(ci, lanes, (size_t)n * sizeof(float));
+    if (r) acc += er_v4_load_part(r + (int64_t)i * ldc + j, n);
+    er_v4_store_part(ci, er_act_v4(acc, act, ep->alpha, ep->beta), n);
 }
 
 /* 4 rows x 8 columns in 8 accumulators; the weights of one k arrive as four
    load-splats of one 16-byte panel row, the 8 columns as two vector loads.
-   The column remainder runs 4 wide, the last vector stored in part. */
-void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,
-                             int64_t bs, const float *bias, const float *r, float *c, int32_t ldc,
-                             const er_epilogue *ep)
+   The column remainder runs 4 wide, the last vector stored in part. act is
+   ep->act, constant where ER_ACT_SPECIALIZE makes it so. */
+static inline __attribute__((always_inline)) void gemm_4x8(int32_t mr, int32_t nc, int32_t kc, const float *a,
+                                                           const float *b, int32_t ldb, int64_t bs, const float *bias,
+                                                           const float *r, float *c, int32_t ldc,
+                                                           const er_epilogue *ep, const int32_t act)
 {
-    const int plain = !bias && !r && ep->act == ER_ACT_NONE;
+    const int plain = !bias && !r && act == ER_ACT_NONE;
     float *c0 = c, *c1 = c + (mr > 1 ? ldc : 0), *c2 = c + (mr > 2 ? 2 * ldc : 0), *c3 = c + (mr > 3 ? 3 * ldc : 0);
     int32_t j = 0;
     const float *bj = b;
@@ -98,19 +98,19 @@ void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a,
             er_v4_store(c0 + j, c00), er_v4_store(c0 + j + 4, c01);
             continue;
         }
-        store_row4(c00, 0, j, 4, bias, r, c, ldc, ep);
-        store_row4(c01, 0, j + 4, 4, bias, r, c, ldc, ep);
+        store_row4(c00, 0, j, 4, bias, r, c, ldc, ep, act);
+        store_row4(c01, 0, j + 4, 4, bias, r, c, ldc, ep, act);
         if (mr > 1) {
-            store_row4(c10, 1, j, 4, bias, r, c, ldc, ep);
-            store_row4(c11, 1, j + 4, 4, bias, r, c, ldc, ep);
+            store_row4(c10, 1, j, 4, bias, r, c, ldc, ep, act);
+            store_row4(c11, 1, j + 4, 4, bias, r, c, ldc, ep, act);
         }
         if (mr > 2) {
-            store_row4(c20, 2, j, 4, bias, r, c, ldc, ep);
-            store_row4(c21, 2, j + 4, 4, bias, r, c, ldc, ep);
+            store_row4(c20, 2, j, 4, bias, r, c, ldc, ep, act);
+            store_row4(c21, 2, j + 4, 4, bias, r, c, ldc, ep, act);
         }
         if (mr > 3) {
-            store_row4(c30, 3, j, 4, bias, r, c, ldc, ep);
-            store_row4(c31, 3, j + 4, 4, bias, r, c, ldc, ep);
+            store_row4(c30, 3, j, 4, bias, r, c, ldc, ep, act);
+            store_row4(c31, 3, j + 4, 4, bias, r, c, ldc, ep, act);
         }
     }
     for (int32_t half = 0; j < nc; j += 4, half += 4) {
@@ -124,9 +124,16 @@ void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a,
             v2 = er_v4_madd(v2, er_v4_splat(ak[2]), b0);
             v3 = er_v4_madd(v3, er_v4_splat(ak[3]), b0);
         }
-        store_row4(v0, 0, j, n, bias, r, c, ldc, ep);
-        if (mr > 1) store_row4(v1, 1, j, n, bias, r, c, ldc, ep);
-        if (mr > 2) store_row4(v2, 2, j, n, bias, r, c, ldc, ep);
-        if (mr > 3) store_row4(v3, 3, j, n, bias, r, c, ldc, ep);
+        store_row4(v0, 0, j, n, bias, r, c, ldc, ep, act);
+        if (mr > 1) store_row4(v1, 1, j, n, bias, r, c, ldc, ep, act);
+        if (mr > 2) store_row4(v2, 2, j, n, bias, r, c, ldc, ep, act);
+        if (mr > 3) store_row4(v3, 3, j, n, bias, r, c, ldc, ep, act);
     }
+}
+
+void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,
+                             int64_t bs, const float *bias, const float *r, float *c, int32_t ldc,
+                             const er_epilogue *ep)
+{
+    ER_ACT_SPECIALIZE(ep->act, gemm_4x8, mr, nc, kc, a, b, ldb, bs, bias, r, c, ldc, ep)
 }

@@ -25,12 +25,7 @@ static inline __attribute__((always_inline)) void vact_loop(int64_t n, float *y,
         er_v4_store(y + i + 4, er_act_v4(b, act, alpha, beta));
     }
     for (; i + 4 <= n; i += 4) er_v4_store(y + i, er_act_v4(er_v4_load(y + i), act, alpha, beta));
-    if (i < n) {
-        float lanes[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        memcpy(lanes, y + i, (size_t)(n - i) * sizeof(float));
-        er_v4_store(lanes, er_act_v4(er_v4_load(lanes), act, alpha, beta));
-        memcpy(y + i, lanes, (size_t)(n - i) * sizeof(float));
-    }
+    if (i < n) er_v4_store_part(y + i, er_act_v4(er_v4_load_part(y + i, (int32_t)(n - i)), act, alpha, beta), (int32_t)(n - i));
 }
 
 void er_f32_vact__vec128(int64_t n, float *y, const er_epilogue *ep)

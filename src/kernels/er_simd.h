@@ -4,7 +4,8 @@
    Vector extensions compile to WebAssembly SIMD128 under emcc -msimd128 and
    to SSE2 natively, so the __vec128 kernels that the native tests check
    under the sanitizers are the very code that runs in the browser. Loads and
-   stores go through memcpy: unaligned-safe, and compiled to one instruction. */
+   stores go through __builtin_memcpy: unaligned-safe, and compiled to one
+   instruction. */
 #ifndef ER_SIMD_H
 #define ER_SIMD_H
 
@@ -19,12 +20,12 @@ typedef int32_t er_v4i __attribute__((vector_size(16)));
 static inline er_v4f er_v4_load(const float *p)
 {
     er_v4f v;
-    memcpy(&v, p, sizeof v);
+    __builtin_memcpy(&v, p, sizeof v);
     return v;
 }
 static inline void er_v4_store(float *p, er_v4f v)
 {
-    memcpy(p, &v, sizeof v);
+    __builtin_memcpy(p, &v, sizeof v);
 }
 static inline er_v4f er_v4_splat(float s)
 {
@@ -47,6 +48,30 @@ static inline er_v4f er_v4_madd(er_v4f acc, er_v4f a, er_v4f b)
 #else
 #define ER_V4_SHUFFLE(a, b, i0, i1, i2, i3) __builtin_shuffle((a), (b), (er_v4i){i0, i1, i2, i3})
 #endif
+
+/* A store that clang's loop-idiom pass leaves alone: it turns loops of
+   plain stores (zero-fills, copies) into calls to memset and memcpy, which
+   in wasm cost tens of cycles each on rows of a few floats. The type is
+   unaligned, like er_v4_store's. */
+typedef float er_v4f_unaligned __attribute__((vector_size(16), aligned(4)));
+static inline void er_v4_store_nolib(float *p, er_v4f v)
+{
+    *(volatile er_v4f_unaligned *)p = v;
+}
+
+/* The first n (1..4) lanes, the rest zero on load and untouched on store:
+   a row's last partial vector, element by element so no call to memcpy. */
+static inline er_v4f er_v4_load_part(const float *p, int32_t n)
+{
+    return (er_v4f){p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, n > 3 ? p[3] : 0.0f};
+}
+static inline void er_v4_store_part(float *p, er_v4f v, int32_t n)
+{
+    p[0] = v[0];
+    if (n > 1) p[1] = v[1];
+    if (n > 2) p[2] = v[2];
+    if (n > 3) p[3] = v[3];
+}
 
 /* Lane-wise m ? a : b for a comparison mask m (all ones or all zeros per lane). */
 static inline er_v4f er_v4_select(er_v4i m, er_v4f a, er_v4f b)
@@ -144,6 +169,20 @@ static inline er_v4f er_v4_sigmoid(er_v4f v)
     const er_v4f f = ez / (ez + er_v4_splat(1.0f));
     return er_v4_select(v > er_v4_splat(0.0f), er_v4_splat(1.0f) - f, f);
 }
+
+/* Calls F(args..., act) with act a compile-time constant for the
+   activations fused kernels meet most, so that an always_inline kernel body
+   taking `const int32_t act` compiles its epilogue to straight-line code
+   rather than a jump-table dispatch per vector (which V8 does not hoist out
+   of the loop); the rest pass act as it is. */
+#define ER_ACT_SPECIALIZE(act, F, ...)                                 \
+    switch (act) {                                                     \
+    case ER_ACT_NONE: F(__VA_ARGS__, ER_ACT_NONE); break;              \
+    case ER_ACT_RELU: F(__VA_ARGS__, ER_ACT_RELU); break;              \
+    case ER_ACT_CLIP: F(__VA_ARGS__, ER_ACT_CLIP); break;              \
+    case ER_ACT_HARD_SWISH: F(__VA_ARGS__, ER_ACT_HARD_SWISH); break;  \
+    default: F(__VA_ARGS__, (act)); break;                             \
+    }
 
 /* The activations in vector form: exactly the scalar ones, but for Sigmoid
    and SiLU, whose vector sigmoid is within 4e-7 relative of the scalar one. */
