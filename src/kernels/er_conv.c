@@ -135,7 +135,12 @@ static void pack_block(const er_conv_params *p, const float *x, int32_t kk, int3
                     er_v4_store(dst + 4, er_v4_load(src + 4));
                 }
             } else {
-                for (int32_t k = 0; k < kk; k++, dst += nr, src += plane) memcpy(dst, src, (size_t)cols * sizeof(float));
+                /* Lane by lane: a call to memcpy per k for 1..7 floats costs more. */
+                const int32_t lo = cols < 4 ? cols : 4;
+                for (int32_t k = 0; k < kk; k++, dst += nr, src += plane) {
+                    er_v4_store(dst, er_v4_load_part(src, lo));
+                    if (cols > 4) er_v4_store(dst + 4, er_v4_load_part(src + 4, cols - 4));
+                }
             }
         }
         return;
