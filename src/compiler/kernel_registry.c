@@ -41,7 +41,8 @@
     X(er_gemm_params, ER_GEMM_FIELDS) X(er_resample_params, ER_RESAMPLE_FIELDS) \
     X(er_widen_params, ER_WIDEN_FIELDS) X(er_dequant_params, ER_DEQUANT_FIELDS) \
     X(er_layernorm_params, ER_LAYERNORM_FIELDS) X(er_where_params, ER_WHERE_FIELDS) X(er_argmax_params, ER_ARGMAX_FIELDS) \
-    X(er_cumsum_params, ER_CUMSUM_FIELDS) X(er_scatternd_params, ER_SCATTERND_FIELDS)
+    X(er_cumsum_params, ER_CUMSUM_FIELDS) X(er_scatternd_params, ER_SCATTERND_FIELDS) \
+    X(er_einsum_params, ER_EINSUM_FIELDS)
 ER_PARAM_STRUCTS(ER_FIELDS_ARRAY)
 
 const er_kernel_def er_kernels[ERK_COUNT] = {

@@ -1,5 +1,6 @@
-/* op_gemm.c - Gemm and MatMul, both lowered to the one strided, batched
-   matrix-product kernel: transposes and broadcasts are only strides. */
+/* op_gemm.c - Gemm, MatMul and Einsum, lowered to the one strided, batched
+   matrix-product kernel: transposes and broadcasts are only strides. An
+   Einsum that is no matrix product runs the general contraction kernel. */
 #include <string.h>
 
 #include "ops.h"
@@ -134,4 +135,237 @@ int gemm_lower(er_graph *g, er_node *n)
         }
     }
     return gemm_lower_with(g, n, &p, a->id, b, c_id, y->id);
+}
+
+/* ---- Einsum ----
+   The equation is parsed into labels: 'A'..'Z' are 0..25 and 'a'..'z'
+   26..51 (so label order is ONNX's alphabetical order for the implicit
+   output), and the dimensions an ellipsis stands for are labels 52.., right
+   aligned across operands as broadcasting aligns them. Each label gets its
+   size and, per operand, its element stride (summed when an operand repeats
+   it: a diagonal; 0 where absent or broadcast). */
+
+#define EINSUM_LETTERS 52
+#define EINSUM_LABELS (EINSUM_LETTERS + ER_MAX_RANK)
+
+typedef struct einsum_plan {
+    int32_t n_ops;
+    int64_t size[EINSUM_LABELS];
+    int64_t stride[2][EINSUM_LABELS];
+    int in_op[2][EINSUM_LABELS]; /* the label occurs in operand i */
+    int32_t out_rank, out[ER_MAX_RANK];
+    int32_t sum_rank, sum[ER_MAX_RANK];
+} einsum_plan;
+
+static int einsum_label(char c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? 26 + c - 'a' : -1;
+}
+
+/* One term's labels into labels[] (ellipsis as -1 once); its count. */
+static int einsum_term(er_graph *g, er_node *n, const char *t, size_t len, int32_t *labels, int32_t *count)
+{
+    int32_t c = 0, ellipsis = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] == '.') {
+            if (ellipsis || len - i < 3 || t[i + 1] != '.' || t[i + 2] != '.')
+                return er_node_fail(g, n, "equation term '%.*s': '.' only as one '...'", (int)len, t);
+            ellipsis = 1;
+            i += 2;
+            labels[c++] = -1;
+        } else if (einsum_label(t[i]) < 0) {
+            return er_node_fail(g, n, "equation term '%.*s': '%c' is not a letter", (int)len, t, t[i]);
+        } else {
+            labels[c++] = einsum_label(t[i]);
+        }
+        if (c > ER_MAX_RANK) return er_node_fail(g, n, "equation term '%.*s' has more than %d indices", (int)len, t,
+                                                 ER_MAX_RANK);
+    }
+    *count = c;
+    return 0;
+}
+
+static int einsum_plan_of(er_graph *g, er_node *n, einsum_plan *p)
+{
+    const char *eq;
+    if (er_attr_string(g, n, "equation", NULL, &eq)) return -1;
+    if (!eq) return er_node_fail(g, n, "the equation attribute is required");
+    char buf[256];
+    size_t len = 0;
+    for (const char *s = eq; *s; s++)
+        if (*s != ' ') {
+            if (len + 1 >= sizeof buf) return er_node_fail(g, n, "equation longer than %d characters", (int)sizeof buf - 1);
+            buf[len++] = *s;
+        }
+    buf[len] = 0;
+    memset(p, 0, sizeof *p);
+    p->n_ops = n->n_in;
+    if (p->n_ops < 1 || p->n_ops > 2) return er_node_fail(g, n, "%d operands: only one or two are supported", p->n_ops);
+    const char *arrow = strstr(buf, "->"), *lhs_end = arrow ? arrow : buf + len;
+    int32_t terms[2][ER_MAX_RANK], counts[2], n_terms = 0;
+    for (const char *t = buf;; t++) {
+        const char *comma = memchr(t, ',', (size_t)(lhs_end - t)), *end = comma ? comma : lhs_end;
+        if (n_terms == p->n_ops) return er_node_fail(g, n, "equation '%s' has more terms than its %d inputs", eq, p->n_ops);
+        if (einsum_term(g, n, t, (size_t)(end - t), terms[n_terms], &counts[n_terms])) return -1;
+        n_terms++;
+        if (!comma) break;
+        t = comma;
+    }
+    if (n_terms != p->n_ops) return er_node_fail(g, n, "equation '%s' has %d terms for %d inputs", eq, n_terms, p->n_ops);
+    /* The ellipsis: e[op] dims of each operand, ell of the output. */
+    int32_t e[2] = {0, 0}, ell = 0, has_ell[2] = {0, 0};
+    for (int32_t op = 0; op < p->n_ops; op++) {
+        const er_tensor *x = er_in(g, n, op);
+        for (int32_t i = 0; i < counts[op]; i++) has_ell[op] |= terms[op][i] < 0;
+        e[op] = x->rank - (counts[op] - has_ell[op]);
+        if (e[op] < 0 || (!has_ell[op] && e[op] != 0))
+            return er_node_fail(g, n, "input %d is %d-D but its term '%s' names %d indices", op, x->rank, eq,
+                                counts[op] - has_ell[op]);
+        if (e[op] > ell) ell = e[op];
+    }
+    /* Sizes and strides, dimension by dimension. */
+    int seen[EINSUM_LABELS] = {0}, uses[EINSUM_LABELS] = {0};
+    for (int32_t op = 0; op < p->n_ops; op++) {
+        const er_tensor *x = er_in(g, n, op);
+        int32_t labels[ER_MAX_RANK], d = 0;
+        for (int32_t i = 0; i < counts[op]; i++)
+            if (terms[op][i] < 0)
+                for (int32_t j = 0; j < e[op]; j++) labels[d++] = EINSUM_LETTERS + ell - e[op] + j;
+            else
+                labels[d++] = terms[op][i];
+        int64_t stride = 1;
+        for (d = x->rank - 1; d >= 0; stride *= x->dims[d], d--) {
+            const int32_t l = labels[d];
+            const int64_t size = x->dims[d];
+            uses[l]++;
+            p->in_op[op][l] = 1;
+            if (l >= EINSUM_LETTERS) { /* broadcast like numpy: a 1 takes the other's size, with stride 0 */
+                if (!seen[l] || p->size[l] == 1) p->size[l] = size;
+                else if (size != 1 && size != p->size[l])
+                    return er_node_fail(g, n, "ellipsis dimensions %lld and %lld do not broadcast", (long long)p->size[l],
+                                        (long long)size);
+                seen[l] = 1;
+                if (size != 1) p->stride[op][l] += stride;
+                continue;
+            }
+            if (seen[l] && p->size[l] != size)
+                return er_node_fail(g, n, "index '%c' is %lld in one place and %lld in another",
+                                    l < 26 ? 'A' + l : 'a' + l - 26, (long long)p->size[l], (long long)size);
+            seen[l] = 1;
+            p->size[l] = size;
+            p->stride[op][l] += stride;
+        }
+    }
+    /* The output: as written, or ONNX's implicit form (ellipsis, then the
+       letters used once, alphabetically). */
+    int in_out[EINSUM_LABELS] = {0};
+    if (arrow) {
+        int32_t out[ER_MAX_RANK], count;
+        if (einsum_term(g, n, arrow + 2, strlen(arrow + 2), out, &count)) return -1;
+        for (int32_t i = 0; i < count; i++) {
+            const int32_t first = out[i] < 0 ? EINSUM_LETTERS : out[i], k = out[i] < 0 ? ell : 1;
+            for (int32_t j = 0; j < k; j++) {
+                const int32_t l = out[i] < 0 ? first + j : first;
+                if (!seen[l]) return er_node_fail(g, n, "equation '%s': output index %d is in no input", eq, i);
+                if (in_out[l]) return er_node_fail(g, n, "equation '%s': output index %d is repeated", eq, i);
+                if (p->out_rank == ER_MAX_RANK) return er_node_fail(g, n, "output has more than %d dims", ER_MAX_RANK);
+                in_out[l] = 1;
+                p->out[p->out_rank++] = l;
+            }
+        }
+    } else {
+        for (int32_t l = EINSUM_LETTERS; l < EINSUM_LETTERS + ell; l++) in_out[l] = 1, p->out[p->out_rank++] = l;
+        for (int32_t l = 0; l < EINSUM_LETTERS; l++)
+            if (uses[l] == 1) {
+                if (p->out_rank == ER_MAX_RANK) return er_node_fail(g, n, "output has more than %d dims", ER_MAX_RANK);
+                in_out[l] = 1;
+                p->out[p->out_rank++] = l;
+            }
+    }
+    for (int32_t l = 0; l < EINSUM_LABELS; l++)
+        if (seen[l] && !in_out[l]) {
+            if (p->sum_rank == ER_MAX_RANK) return er_node_fail(g, n, "more than %d summed indices", ER_MAX_RANK);
+            p->sum[p->sum_rank++] = l;
+        }
+    /* The kernels index in int32. */
+    for (int32_t op = 0; op < p->n_ops; op++)
+        if (er_in(g, n, op)->count > INT32_MAX) return er_node_fail(g, n, "input %d has more than 2^31 elements", op);
+    return 0;
+}
+
+int einsum_infer(er_graph *g, er_node *n)
+{
+    einsum_plan p;
+    if (er_check_arity(g, n, 1, 2, 1, 1) || er_check_dtype(g, n, 0, float_only) ||
+        (n->n_in > 1 && er_check_dtype(g, n, 1, float_only)) || einsum_plan_of(g, n, &p))
+        return -1;
+    int64_t dims[ER_MAX_RANK];
+    for (int32_t i = 0; i < p.out_rank; i++) dims[i] = p.size[p.out[i]];
+    return er_set_output(g, n, 0, ER_DTYPE_FLOAT, p.out_rank, dims);
+}
+
+/* A two-operand einsum that is a batched matrix product: with a as A and b
+   as B, every label is batch (in both and the output), M (a and output),
+   N (b and output) or K (both, summed), at most one each of M, N and K,
+   and the output reads batch..., M, N. */
+static int einsum_as_gemm(const einsum_plan *p, int32_t a, int32_t b, er_gemm_params *gp)
+{
+    int32_t m = -1, nl = -1, k = -1, batch = 0, pos = 0;
+    for (int32_t i = 0; i < p->sum_rank; i++) {
+        const int32_t l = p->sum[i];
+        if (!p->in_op[a][l] || !p->in_op[b][l] || k >= 0) return 0;
+        k = l;
+    }
+    for (int32_t i = 0; i < p->out_rank; i++) {
+        const int32_t l = p->out[i];
+        if (p->in_op[a][l] && p->in_op[b][l]) {
+            if (pos > 0) return 0; /* a batch label after M or N */
+            gp->batch_dims[batch] = (int32_t)p->size[l];
+            gp->a_bstrides[batch] = (int32_t)p->stride[a][l];
+            gp->b_bstrides[batch++] = (int32_t)p->stride[b][l];
+        } else if (p->in_op[a][l]) {
+            if (pos > 0) return 0;
+            m = l, pos = 1;
+        } else {
+            if (pos > 1) return 0;
+            nl = l, pos = 2;
+        }
+    }
+    gp->batch_rank = batch;
+    gp->m = m >= 0 ? (int32_t)p->size[m] : 1;
+    gp->n = nl >= 0 ? (int32_t)p->size[nl] : 1;
+    gp->k = k >= 0 ? (int32_t)p->size[k] : 1;
+    gp->a_rs = m >= 0 ? (int32_t)p->stride[a][m] : 0;
+    gp->a_cs = k >= 0 ? (int32_t)p->stride[a][k] : 0;
+    gp->b_rs = k >= 0 ? (int32_t)p->stride[b][k] : 0;
+    gp->b_cs = nl >= 0 ? (int32_t)p->stride[b][nl] : 0;
+    return 1;
+}
+
+int einsum_lower(er_graph *g, er_node *n)
+{
+    einsum_plan p;
+    if (einsum_plan_of(g, n, &p)) return -1;
+    const int32_t y = er_out(g, n, 0)->id;
+    if (p.n_ops == 2)
+        for (int32_t a = 0; a < 2; a++) {
+            er_gemm_params gp = {.alpha = 1.0f, .beta = 0.0f, .act = n->act, .act_alpha = n->act_alpha,
+                                 .act_beta = n->act_beta};
+            if (einsum_as_gemm(&p, a, 1 - a, &gp)) return gemm_lower_with(g, n, &gp, n->in[a], er_in(g, n, 1 - a), -1, y);
+        }
+    if (n->act != ER_ACT_NONE) return er_node_fail(g, n, "an activation fused into a general Einsum");
+    er_einsum_params k = {.out_rank = p.out_rank, .sum_rank = p.sum_rank};
+    for (int32_t i = 0; i < p.out_rank; i++) {
+        const int32_t l = p.out[i];
+        k.out_dims[i] = (int32_t)p.size[l];
+        k.a_out[i] = (int32_t)p.stride[0][l];
+        k.b_out[i] = p.n_ops > 1 ? (int32_t)p.stride[1][l] : 0;
+    }
+    for (int32_t j = 0; j < p.sum_rank; j++) {
+        const int32_t l = p.sum[j];
+        k.sum_dims[j] = (int32_t)p.size[l];
+        k.a_sum[j] = (int32_t)p.stride[0][l];
+        k.b_sum[j] = p.n_ops > 1 ? (int32_t)p.stride[1][l] : 0;
+    }
+    return ER_CALL(g, n, ERK_er_f32_einsum, k, n->in[0], p.n_ops > 1 ? n->in[1] : -1, y);
 }

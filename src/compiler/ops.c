@@ -5,7 +5,7 @@
 #include <string.h>
 
 /* Adding an operator is a user-visible change: the list in README.md goes with it. */
-_Static_assert(ER_OP_COUNT == 83, "ops.def changed: update the operator list in README.md");
+_Static_assert(ER_OP_COUNT == 84, "ops.def changed: update the operator list in README.md");
 
 const er_op_def er_ops[ER_OP_COUNT] = {
 #define ER_OP(name, infer, lower) {#name, infer, lower},

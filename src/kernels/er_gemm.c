@@ -4,19 +4,26 @@
 #include "er_micro.h"
 #include "er_simd.h"
 
-/* Step the batch index (an odometer over batch_dims) and the operands'
-   offsets; 0 after the last batch. */
-static int next_batch(const er_gemm_params *p, int32_t *idx, int64_t *ao, int64_t *bo)
+/* Step an index (an odometer over rank dims) and two operands' offsets
+   with their strides; 0 after the last position, the offsets back at 0. */
+static int odometer_next(int32_t rank, const int32_t *dims, const int32_t *sa, const int32_t *sb, int32_t *idx,
+                         int64_t *ao, int64_t *bo)
 {
-    for (int32_t k = p->batch_rank - 1; k >= 0; k--) {
-        *ao += p->a_bstrides[k];
-        *bo += p->b_bstrides[k];
-        if (++idx[k] < p->batch_dims[k]) return 1;
-        *ao -= (int64_t)p->a_bstrides[k] * p->batch_dims[k];
-        *bo -= (int64_t)p->b_bstrides[k] * p->batch_dims[k];
+    for (int32_t k = rank - 1; k >= 0; k--) {
+        *ao += sa[k];
+        *bo += sb[k];
+        if (++idx[k] < dims[k]) return 1;
+        *ao -= (int64_t)sa[k] * dims[k];
+        *bo -= (int64_t)sb[k] * dims[k];
         idx[k] = 0;
     }
     return 0;
+}
+
+/* The batch odometer of a matrix product. */
+static int next_batch(const er_gemm_params *p, int32_t *idx, int64_t *ao, int64_t *bo)
+{
+    return odometer_next(p->batch_rank, p->batch_dims, p->a_bstrides, p->b_bstrides, idx, ao, bo);
 }
 
 /* Row m of y (its N products) becomes act(alpha * y + beta * C[m, :]). */
@@ -109,4 +116,23 @@ void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const f
         y += (int64_t)m_n * n_n;
         if (!next_batch(p, idx, &ao, &bo)) return;
     }
+}
+
+void er_f32_einsum(const er_einsum_params *p, const float *a, const float *b, float *y)
+{
+    int32_t oi[ER_MAX_RANK] = {0}, si[ER_MAX_RANK] = {0};
+    int64_t ao = 0, bo = 0;
+    for (int32_t i = 0; i < p->out_rank; i++)
+        if (p->out_dims[i] <= 0) return;
+    int summed = 1;
+    for (int32_t j = 0; j < p->sum_rank; j++) summed &= p->sum_dims[j] > 0;
+    do {
+        float acc = 0.0f;
+        if (summed) {
+            int64_t as = 0, bs = 0;
+            do acc += a[ao + as] * (b ? b[bo + bs] : 1.0f);
+            while (odometer_next(p->sum_rank, p->sum_dims, p->a_sum, p->b_sum, si, &as, &bs));
+        }
+        *y++ = acc;
+    } while (odometer_next(p->out_rank, p->out_dims, p->a_out, p->b_out, oi, &ao, &bo));
 }

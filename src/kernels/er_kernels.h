@@ -206,6 +206,18 @@ ER_DECLARE_PARAMS(er_lrn_params, ER_LRN_FIELDS)
     X(T, I, act) X(T, F, act_alpha) X(T, F, act_beta)
 ER_DECLARE_PARAMS(er_gemm_params, ER_GEMM_FIELDS)
 
+/* Einsum of one or two operands, the general contraction: y, dense over
+   out_dims (out_rank of them), is y[o] = sum over the sum_rank summed
+   indices s of A[o, s] * B[o, s], A read at sum(o_i * a_out[i]) +
+   sum(s_j * a_sum[j]) (stride 0 where an index is absent or broadcast; a
+   repeated index, a diagonal, has its strides added), B likewise or 1 when
+   absent. The compiler maps the einsums that are batched matrix products
+   to er_f32_gemm instead; this kernel runs the rest. */
+#define ER_EINSUM_FIELDS(X, T) \
+    X(T, I, out_rank) X(T, IA, out_dims) X(T, IA, a_out) X(T, IA, b_out) \
+    X(T, I, sum_rank) X(T, IA, sum_dims) X(T, IA, a_sum) X(T, IA, b_sum)
+ER_DECLARE_PARAMS(er_einsum_params, ER_EINSUM_FIELDS)
+
 /* One separable resampling pass along one axis of x viewed as
    [outer, in_len, inner] into y [outer, out_len, inner]:
      y[o, j, i] = sum_t w[j*taps + t] * x[o, idx[j*taps + t], i]
@@ -380,6 +392,8 @@ void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b
 void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const float *b_packed, const float *c,
                                 float *y, float *scratch);
 void er_f32_gemm_packed_pack(const er_gemm_params *p, const float *b, float *b_packed);
+/* b may be NULL (one operand). */
+void er_f32_einsum(const er_einsum_params *p, const float *a, const float *b, float *y);
 int64_t er_gemm_packed_b_count(const er_gemm_params *p);
 int64_t er_gemm_packed_scratch_count(const er_gemm_params *p);
 

@@ -15,6 +15,8 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   dropout_training_zero.onnx  Dropout in training mode with ratio 0 (an identity), mask output too
   dropout_training_half.onnx  Dropout in training mode with ratio 0.5 (random: refused)
   empty_slice.onnx          a constant sliced past its end (an empty tensor, folded) joined to x
+  einsum_*.onnx             Einsum equations to refuse: a non-letter, a term per input missing,
+                            sizes or ranks that disagree, an output index no input has
 """
 import os
 import sys
@@ -167,3 +169,13 @@ save("empty_slice.onnx", helper.make_graph(
     [numpy_helper.from_array(np.arange(3, dtype=np.float32), "A"),
      numpy_helper.from_array(np.array([5], np.int64), "starts"),
      numpy_helper.from_array(np.array([9], np.int64), "ends")]))
+
+# Einsum equations edgerun must refuse, each naming the node ("mix") and the fault.
+for name, eq, shapes in (("einsum_not_a_letter.onnx", "ij,j1->i", ((3, 4), (4, 2))),
+                         ("einsum_term_count.onnx", "ij->i", ((3, 4), (4, 2))),
+                         ("einsum_size_mismatch.onnx", "ij,jk->ik", ((3, 4), (5, 2))),
+                         ("einsum_rank_mismatch.onnx", "ijk,jk->i", ((3, 4), (4, 2))),
+                         ("einsum_unknown_output.onnx", "ij,jk->iz", ((3, 4), (4, 2)))):
+    save(name, helper.make_graph(
+        [helper.make_node("Einsum", ["a", "b"], ["y"], name="mix", equation=eq)],
+        "g", [value("a", list(shapes[0])), value("b", list(shapes[1]))], [value("y", None)]))

@@ -99,3 +99,32 @@ u1 = np.array([9, 10, 11, 12], np.int64)
 e1 = d1.copy()
 e1[[4, 3, 1, 7]] = u1
 case("edgerun_scatternd_elements_int64", "ScatterND", [("data", d1), ("indices", i1), ("updates", u1)], [("y", e1)])
+
+# ---- Einsum: batched matrix products (the GEMM path, either operand order),
+# and the general contraction: transposes, diagonals, traces, outer
+# products, one-operand sums, ellipses, the implicit output ----
+def f32(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+for name, eq, shapes in (
+        ("matmul", "ij,jk->ik", ((3, 5), (5, 4))),
+        ("batch_matmul", "bij,bjk->bik", ((2, 3, 5), (2, 5, 4))),
+        ("attention_scores", "bhqd,bhkd->bhqk", ((2, 3, 4, 8), (2, 3, 6, 8))),
+        ("attention_values", "bhqk,bhkd->bhqd", ((2, 3, 4, 6), (2, 3, 6, 8))),
+        ("transposed_output", "ij,jk->ki", ((3, 5), (5, 4))),
+        ("swapped_operands", "jk,ij->ik", ((5, 4), (3, 5))),
+        ("dot", "i,i->", ((7,), (7,))),
+        ("outer", "i,j->ij", ((3,), (4,))),
+        ("ellipsis", "...ij,...jk->...ik", ((2, 3, 3, 5), (2, 3, 5, 4))),
+        ("implicit", "ij,jk", ((3, 5), (5, 4))),
+        ("transpose", "ijk->kji", ((2, 3, 4),)),
+        ("sum", "ij->i", ((3, 4),)),
+        ("diagonal", "ii->i", ((4, 4),)),
+        ("trace_implicit", "ii", ((4, 4),)),
+        ("batch_diagonal", "bii->bi", ((2, 3, 3),)),
+        ("contract_two_axes", "abc,bcd->ad", ((2, 3, 4), (3, 4, 5)))):
+    xs = [f32(*s) for s in shapes]
+    expect = np.einsum(eq, *xs).astype(np.float32)
+    case("edgerun_einsum_" + name, "Einsum", [("x%d" % i, x) for i, x in enumerate(xs)], [("y", np.asarray(expect))],
+         opset=12, equation=eq)

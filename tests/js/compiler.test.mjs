@@ -101,6 +101,15 @@ test('a weight of an element type edgerun cannot store should be refused, never 
   assertRejected(compile(file), file, "'W16'", 'float16');
 });
 
+test('an Einsum whose equation does not fit its inputs should be refused, naming the node and the fault', () => {
+  for (const [file, fault] of [['einsum_not_a_letter.onnx', "'1' is not a letter"],
+    ['einsum_term_count.onnx', '1 terms for 2 inputs'], ['einsum_size_mismatch.onnx', "index 'j' is 4 in one place and 5 in another"],
+    ['einsum_rank_mismatch.onnx', 'input 0 is 2-D'], ['einsum_unknown_output.onnx', 'output index 1 is in no input']]) {
+    const f = path.join(models, file);
+    assertRejected(compile(f), f, "'mix'", fault);
+  }
+});
+
 test('--weights should accept fp32, fp16 and int8 only', () => {
   const r = compile(resnet20, ['--weights', 'bf16']);
   assert.equal(r.status, 2, r.stderr);

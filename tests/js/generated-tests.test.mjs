@@ -24,7 +24,7 @@ const tests = fs.readdirSync(dir).sort();
 
 test('the generator should write a test for each operator it covers', () => {
   const ops = new Set(tests.map((t) => t.replace(/^test_edgerun_/, '').split('_')[0]));
-  for (const op of ['range', 'not', 'and', 'or', 'xor', 'mod', 'reduce', 'cumsum', 'scatternd']) assert.ok(ops.has(op), op);
+  for (const op of ['range', 'not', 'and', 'or', 'xor', 'mod', 'reduce', 'cumsum', 'scatternd', 'einsum']) assert.ok(ops.has(op), op);
 });
 
 for (const name of tests) {
