@@ -4,7 +4,12 @@
    bias (exact up to rounding, done in double). An Add of a same-shaped
    tensor (a residual connection) and one activation after it run inside the
    convolution kernel's epilogue, so those tensors are never written to
-   memory and read back. Identity and Dropout are already views. */
+   memory and read back. Identity and Dropout are already views.
+
+   Before that, the chains opset-13 exporters write for LayerNormalization
+   (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) and for
+   exact Gelu (Div by sqrt 2, Erf, Add 1, Mul by x, Mul by 1/2) become the
+   one node whose kernel computes them in a pass or two over the data. */
 #include "ops.h"
 
 #include <math.h>
@@ -224,8 +229,154 @@ static int fuse_gated_pattern(er_graph *g, er_node *conv)
     return 1;
 }
 
+/* ---- decomposed LayerNormalization and Gelu ---- */
+
+/* The live node writing tensor t, or NULL. */
+static er_node *producer(er_graph *g, int32_t t)
+{
+    for (int32_t i = 0; i < g->nodes.count; i++) {
+        er_node *n = er_n(g, i);
+        for (int32_t j = 0; j < n->n_out && !n->dead; j++)
+            if (n->out[j] == t) return n;
+    }
+    return NULL;
+}
+
+/* Tensor t is a float constant holding one value (or a splat), *v. */
+static int scalar_const(er_graph *g, int32_t t, float *v)
+{
+    er_tensor *x = er_t(g, t), *s = er_storage(g, x);
+    if (x->dtype != ER_DTYPE_FLOAT || !er_is_const(g, x) || !s->data || (x->count != 1 && !s->splat)) return 0;
+    *v = ((const float *)s->data)[0];
+    return 1;
+}
+
+/* The sole consumer of n's output if it is an `op` node, else NULL. */
+static er_node *next_op(er_graph *g, const er_node *n, int32_t op)
+{
+    er_node *c = sole_consumer(g, n->out[0]);
+    return c && c->op == op && c->n_out == 1 ? c : NULL;
+}
+
+/* Of a two-input node, the input that is not t (-1 if neither or both are t). */
+static int32_t other_input(const er_node *n, int32_t t)
+{
+    if (n->n_in != 2) return -1;
+    return n->in[0] == t && n->in[1] != t ? n->in[1] : n->in[1] == t && n->in[0] != t ? n->in[0] : -1;
+}
+
+/* A ReduceMean over the last axis of its input, keeping it. */
+static int mean_over_last_axis(er_graph *g, const er_node *r)
+{
+    int64_t axes[ER_MAX_RANK], keep;
+    int32_t count;
+    if (r->op != ER_OP_ReduceMean || r->n_in != 1) return 0; /* (opset 18 takes axes as an input) */
+    if (er_attr_ints(g, r, "axes", axes, ER_MAX_RANK, &count) || er_attr_int(g, r, "keepdims", 1, &keep)) return -1;
+    const int32_t rank = er_in(g, r, 0)->rank;
+    return count == 1 && keep && rank > 0 && (axes[0] == -1 || axes[0] == rank - 1);
+}
+
+/* Turn `last` into `op` (a fused pattern's one node) reading ins, with attrs. */
+static int rewrite_as(er_graph *g, er_node *last, int32_t op, const char *op_type, const int32_t *ins, int32_t n_in,
+                      onnx_attr *attrs, int32_t n_attrs, const char *what)
+{
+    int32_t *in = er_alloc_array(g->pool, (size_t)n_in, sizeof *in);
+    if (!in) return -1;
+    memcpy(in, ins, (size_t)n_in * sizeof *in);
+    last->op = op;
+    last->op_type = op_type;
+    last->domain = "";
+    last->in = in;
+    last->n_in = n_in;
+    last->attrs = attrs;
+    last->n_attrs = n_attrs;
+    last->fused = what;
+    return 0;
+}
+
+/* Each returns the number of nodes it removed (0: no match), -1 on error. */
+static int fuse_layernorm(er_graph *g, er_node *mean)
+{
+    float two, eps;
+    int rc = mean_over_last_axis(g, mean);
+    if (rc <= 0) return rc;
+    const int32_t x = mean->in[0];
+    er_node *sub = next_op(g, mean, ER_OP_Sub), *users[2];
+    if (!sub || sub->in[0] != x || sub->in[1] != mean->out[0] || er_t(g, x)->dtype != ER_DTYPE_FLOAT) return 0;
+    const int32_t d = sub->out[0];
+    if (consumers(g, d, users, 2) != 2) return 0;
+    er_node *pow = users[0]->op == ER_OP_Pow ? users[0] : users[1], *div = pow == users[0] ? users[1] : users[0];
+    if (pow->op != ER_OP_Pow || div->op != ER_OP_Div || pow->in[0] != d || !scalar_const(g, pow->in[1], &two) ||
+        two != 2.0f || div->in[0] != d)
+        return 0;
+    er_node *var = next_op(g, pow, ER_OP_ReduceMean);
+    if (!var || (rc = mean_over_last_axis(g, var)) <= 0) return rc;
+    er_node *add_eps = next_op(g, var, ER_OP_Add);
+    if (!add_eps || !scalar_const(g, other_input(add_eps, var->out[0]), &eps) || !(eps >= 0.0f)) return 0;
+    er_node *root = next_op(g, add_eps, ER_OP_Sqrt);
+    if (!root || next_op(g, root, ER_OP_Div) != div || div->in[1] != root->out[0]) return 0;
+    er_node *scale = next_op(g, div, ER_OP_Mul);
+    const int32_t gamma = scale ? other_input(scale, div->out[0]) : -1;
+    if (gamma < 0 || !const_float_input(g, scale, scale->in[0] == gamma ? 0 : 1)) return 0;
+    er_node *shift = next_op(g, scale, ER_OP_Add), *last = scale;
+    int32_t beta = shift ? other_input(shift, scale->out[0]) : -1;
+    if (beta >= 0 && const_float_input(g, shift, shift->in[0] == beta ? 0 : 1)) last = shift;
+    else beta = -1;
+    const int32_t n_x = er_t(g, x)->rank, n_g = er_t(g, gamma)->rank;
+    if (n_g > 1 || (n_g == 1 && er_t(g, gamma)->dims[0] != er_t(g, x)->dims[n_x - 1])) return 0;
+    if (beta >= 0 && (er_t(g, beta)->rank > 1 || er_t(g, beta)->count != er_t(g, x)->dims[n_x - 1])) return 0;
+    onnx_attr *attr = er_alloc_array(g->pool, 1, sizeof *attr);
+    if (!attr) return -1;
+    memset(attr, 0, sizeof *attr);
+    attr->name = "epsilon";
+    attr->type = ONNX_ATTR_FLOAT;
+    attr->f = eps;
+    const int32_t ins[3] = {x, gamma, beta};
+    if (rewrite_as(g, last, ER_OP_LayerNormalization, "LayerNormalization", ins, beta >= 0 ? 3 : 2, attr, 1,
+                   beta >= 0 ? "LayerNormalization of 9 nodes" : "LayerNormalization of 8 nodes"))
+        return -1;
+    er_node *gone[] = {mean, sub, pow, var, add_eps, root, div, scale};
+    int removed = 0;
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        if (gone[i] != last) gone[i]->dead = 1, removed++;
+    return removed;
+}
+
+/* Gelu(x) = x * (1 + erf(x / sqrt 2)) / 2, as torch exports it: Div(x, sqrt 2)
+   or Mul(x, 1 / sqrt 2), Erf, Add 1, Mul by x, Mul by 0.5. */
+static int fuse_gelu(er_graph *g, er_node *erf)
+{
+    float c, one, half;
+    er_node *scale = producer(g, erf->in[0]);
+    if (!scale || (scale->op != ER_OP_Div && scale->op != ER_OP_Mul) || sole_consumer(g, scale->out[0]) != erf ||
+        scale->n_in != 2 || !scalar_const(g, scale->in[1], &c))
+        return 0;
+    const int32_t x = scale->in[0];
+    if (er_t(g, x)->dtype != ER_DTYPE_FLOAT ||
+        fabsf(scale->op == ER_OP_Div ? c - 1.41421356f : c - 0.70710678f) > 1e-6f)
+        return 0;
+    er_node *plus = next_op(g, erf, ER_OP_Add);
+    if (!plus || !scalar_const(g, other_input(plus, erf->out[0]), &one) || one != 1.0f) return 0;
+    er_node *gate = next_op(g, plus, ER_OP_Mul);
+    if (!gate || other_input(gate, plus->out[0]) != x) return 0;
+    er_node *halve = next_op(g, gate, ER_OP_Mul);
+    if (!halve || !scalar_const(g, other_input(halve, gate->out[0]), &half) || half != 0.5f) return 0;
+    if (er_t(g, halve->out[0])->count != er_t(g, x)->count) return 0;
+    const int32_t ins[1] = {x};
+    if (rewrite_as(g, halve, ER_OP_Gelu, "Gelu", ins, 1, NULL, 0, "Gelu of 5 nodes")) return -1;
+    scale->dead = erf->dead = plus->dead = gate->dead = 1;
+    return 4;
+}
+
 int er_fuse(er_graph *g)
 {
+    for (int32_t i = 0; i < g->nodes.count; i++) {
+        er_node *n = er_n(g, i);
+        if (n->dead || (n->op != ER_OP_ReduceMean && n->op != ER_OP_Erf)) continue;
+        const int removed = n->op == ER_OP_ReduceMean ? fuse_layernorm(g, n) : fuse_gelu(g, n);
+        if (removed < 0) return -1;
+        g->n_fused += removed;
+    }
     for (int32_t i = 0; i < g->nodes.count; i++) {
         er_node *n = er_n(g, i);
         if (n->dead || (n->op != ER_OP_Conv && n->op != ER_OP_Gemm && n->op != ER_OP_MatMul)) continue;

@@ -15,6 +15,8 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   dropout_training_zero.onnx  Dropout in training mode with ratio 0 (an identity), mask output too
   dropout_training_half.onnx  Dropout in training mode with ratio 0.5 (random: refused)
   empty_slice.onnx          a constant sliced past its end (an empty tensor, folded) joined to x
+  decomposed_layernorm_gelu.onnx  LayerNormalization and Gelu as opset-13 exports spell them
+  decomposed_near_misses.onnx     the same chains with a 4th power and a 0.6: not LayerNorm or Gelu
   einsum_*.onnx             Einsum equations to refuse: a non-letter, a term per input missing,
                             sizes or ranks that disagree, an output index no input has
 """
@@ -179,3 +181,34 @@ for name, eq, shapes in (("einsum_not_a_letter.onnx", "ij,j1->i", ((3, 4), (4, 2
     save(name, helper.make_graph(
         [helper.make_node("Einsum", ["a", "b"], ["y"], name="mix", equation=eq)],
         "g", [value("a", list(shapes[0])), value("b", list(shapes[1]))], [value("y", None)]))
+
+# LayerNormalization and exact Gelu as opset-13 exporters (torch 1.13) write
+# them, plus a near miss of each that must stay as it is: a Gelu scaled by
+# 0.6, not 0.5, and a "LayerNorm" whose variance uses the fourth power.
+def decomposed(name, power, half):
+    c = lambda n, v: numpy_helper.from_array(np.array(v, np.float32), n)
+    save(name, helper.make_graph([
+        helper.make_node("ReduceMean", ["x"], ["m"], name="mean", axes=[-1]),
+        helper.make_node("Sub", ["x", "m"], ["d"], name="center"),
+        helper.make_node("Pow", ["d", "two"], ["d2"], name="square"),
+        helper.make_node("ReduceMean", ["d2"], ["v"], name="var", axes=[-1]),
+        helper.make_node("Add", ["v", "eps"], ["ve"], name="add_eps"),
+        helper.make_node("Sqrt", ["ve"], ["s"], name="std"),
+        helper.make_node("Div", ["d", "s"], ["n"], name="normalise"),
+        helper.make_node("Mul", ["n", "gamma"], ["ng"], name="scale"),
+        helper.make_node("Add", ["ng", "beta"], ["ln"], name="shift"),
+        helper.make_node("MatMul", ["ln", "W"], ["h"], name="fc"),
+        helper.make_node("Div", ["h", "sqrt2"], ["hs"], name="gelu_div"),
+        helper.make_node("Erf", ["hs"], ["e"], name="gelu_erf"),
+        helper.make_node("Add", ["e", "one"], ["e1"], name="gelu_add"),
+        helper.make_node("Mul", ["h", "e1"], ["he"], name="gelu_mul"),
+        helper.make_node("Mul", ["he", "half"], ["y"], name="gelu_half")],
+        "g", [value("x", [1, 5, 16])], [value("y", [1, 5, 24])],
+        [c("two", power), c("eps", 1e-5), c("sqrt2", 1.4142135), c("one", 1.0), c("half", half),
+         numpy_helper.from_array(rng.standard_normal(16).astype(np.float32), "gamma"),
+         numpy_helper.from_array(rng.standard_normal(16).astype(np.float32), "beta"),
+         numpy_helper.from_array(rng.standard_normal((16, 24)).astype(np.float32), "W")]))
+
+
+decomposed("decomposed_layernorm_gelu.onnx", 2.0, 0.5)
+decomposed("decomposed_near_misses.onnx", 4.0, 0.6)

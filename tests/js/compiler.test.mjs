@@ -177,6 +177,27 @@ test('Dropout in training mode should compile when its ratio is 0 (an identity) 
   assertRejected(compile(half), half, "'drop'", 'ratio 0.5');
 });
 
+test('LayerNormalization and Gelu written out as opset-13 chains should each become one kernel and match onnxruntime', async () => {
+  for (const [file, fused] of [['decomposed_layernorm_gelu.onnx', true], ['decomposed_near_misses.onnx', false]]) {
+    const model = path.join(models, file);
+    const r = compile(model);
+    assert.equal(r.status, 0, r.stderr);
+    const c = fs.readFileSync(r.out, 'utf8');
+    assert.equal(/fused LayerNormalization of 9 nodes/.test(c), fused, `${file}: LayerNormalization fused: ${!fused}`);
+    assert.equal(/fused Gelu of 5 nodes/.test(c), fused, `${file}: Gelu fused: ${!fused}`);
+    assert.equal(c.includes('er_f32_layernorm('), fused);
+    const x = randomImage(80, 23);
+    const [ours] = runNative(r.out, [x]);
+    // onnxruntime's own graph optimisations fuse the near misses into
+    // LayerNormalization/Gelu anyway (wrong answers): the oracle runs the graph as written.
+    const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'disabled' });
+    const theirs = (await session.run({ x: new ort.Tensor('float32', x, [1, 5, 16]) })).y.data;
+    assert.equal(ours.length, theirs.length);
+    for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-4 + 1e-4 * Math.abs(theirs[i]),
+      `${file}: y[${i}] ${ours[i]} vs ${theirs[i]}`);
+  }
+});
+
 test('an empty constant (a Slice past the end) should fold, and the model still match onnxruntime', async () => {
   const file = path.join(models, 'empty_slice.onnx');
   const r = compile(file);
