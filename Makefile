@@ -6,6 +6,7 @@
 #   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s] [WEIGHTS=fp32|fp16|int8]
 #   make conformance  the ONNX conformance suite alone
 #   make bench        edgerun vs onnxruntime-web vs TF.js-wasm (bench/bench.mk)
+#   make zoo          the torchvision zoo built and matched against onnxruntime [ZOO=a,b]
 #   make deps         only install the Debian packages, the cJSON source and npm packages
 #
 # Each part of the product keeps its own rules next to its sources:

@@ -29,6 +29,19 @@ conformance: deps-build compiler $(HARNESS_OBJS) $(KERNELS_NATIVE) $(WASM_LIBS) 
 	   --wasm-sample $(CONFORMANCE_WASM_SAMPLE) --generated $(CONFORMANCE_GENERATED)
 .PHONY: conformance
 
+# ---- the torchvision classification zoo (issue #9), a suite of its own ----
+# `make zoo [ZOO=convnext_tiny,swin_t]`: exports each model with seeded random
+# weights (Debian's python3-torch/-torchvision), builds it with `make model`,
+# runs it in node and matches it against onnxruntime-node; prints the table
+# (also build/zoo/zoo.md). The whole zoo takes tens of minutes, so it is not
+# part of `make test`.
+APT_ZOO := python3-torch python3-torchvision
+ZOO ?=
+zoo: deps-test compiler $(WASM_LIBS) shim
+	$(call apt_install,$(APT_ZOO))
+	node tests/zoo/zoo.mjs $(ZOO)
+.PHONY: zoo
+
 # ---- models checked against onnxruntime-node (tests/js/models.test.mjs) ----
 # The architectures as wasm modules (224x224, random weights); the light ONNX
 # zoo models natively (their ConstantOfShape weights reach hundreds of MB).
