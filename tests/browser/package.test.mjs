@@ -84,9 +84,10 @@ describe('npm pack', () => {
             'web/edgerun.js', 'web/edgerun.mjs', 'web/edgerun.min.js', 'web/edgerun-worker.js',
             'web/models/resnet20-cifar10.wasm', 'web/models/resnet56-cifar10.wasm', 'web/models/resnet20-cifar10.json',
             'web/models/resnet20-cifar10.relaxed.wasm', 'web/models/resnet56-cifar10.relaxed.wasm',
-            'lib/wasm32-emscripten/build.json', 'lib/wasm32-emscripten/libedgerun-runtime.a', 'src/compiler/main.c'])
+            'lib/wasm32-emscripten/build.json', 'lib/wasm32-emscripten/libedgerun-runtime.a', 'src/compiler/main.c',
+            'js/server.mjs', 'js/server-worker.mjs'])
             assert.ok(files.includes(f), `${f} is in the package`);
-        const allowed = /^(package\.json|README\.md|LICENSE|THIRD-PARTY-NOTICES|js\/edgerun\.d\.ts|bin\/edgerun\.mjs|web\/edgerun(\.min|-worker)?\.m?js|web\/models\/resnet(20|32|44|56)-cifar10\.(wasm|relaxed\.wasm|json)|lib\/wasm32-emscripten\/(libedgerun-(runtime|kernels)\.a|build\.json)|src\/(compiler|kernels)\/[\w.]+\.(c|h|def)|src\/runtime\/(er_model|edgerun)\.h)$/;
+        const allowed = /^(package\.json|README\.md|LICENSE|THIRD-PARTY-NOTICES|js\/edgerun\.d\.ts|js\/server(-worker)?\.mjs|bin\/edgerun\.mjs|web\/edgerun(\.min|-worker)?\.m?js|web\/models\/resnet(20|32|44|56)-cifar10\.(wasm|relaxed\.wasm|json)|lib\/wasm32-emscripten\/(libedgerun-(runtime|kernels)\.a|build\.json)|src\/(compiler|kernels)\/[\w.]+\.(c|h|def)|src\/runtime\/(er_model|edgerun)\.h)$/;
         for (const f of files) assert.match(f, allowed, `${f} should not be in the package`);
         // Nothing taken from ../shared: no .onnx, no images, no test data.
         assert.ok(!files.some((f) => /\.(onnx|jpe?g|png|pb|csv)$/i.test(f)));
