@@ -6,7 +6,9 @@
    (the relaxed-SIMD twin where node validates it). Messages:
      -> {ready: info}                              once loaded
      <- {id, body}                                 a request's JSON text
-     -> {id, ok: result} | {id, error: {code, message}}
+     -> {id, ok: result JSON text} | {id, error: {code, message}}
+   The result is written as JSON here, in parallel with the other workers,
+   so that the server's main thread only forwards text.
    A load failure is an uncaught error: the pool sees the worker's 'error'. */
 import { parentPort, workerData } from 'node:worker_threads';
 import edgerun from '../web/edgerun.mjs';
@@ -14,7 +16,7 @@ import edgerun from '../web/edgerun.mjs';
 const model = await edgerun.load(workerData.path, workerData.maxPixels ? { maxPixels: workerData.maxPixels } : {});
 parentPort.on('message', async ({ id, body }) => {
     try {
-        parentPort.postMessage({ id, ok: await model.run(body) });
+        parentPort.postMessage({ id, ok: JSON.stringify(await model.run(body)) });
     } catch (e) {
         parentPort.postMessage({ id, error: { code: String(e.code || 'E_MODULE'), message: String(e.message) } });
     }

@@ -185,7 +185,7 @@ class Pool {
             const status = INPUT_CODES.has(code) ? 400 : 500;
             this.finish(job, status, errorBody(code, m.error.message), code);
             if (code == 'E_MODULE' || code == 'E_DISPOSED') return this.lost(slot, m.error.message);
-        } else this.finish(job, 200, JSON.stringify(m.ok), null);
+        } else this.finish(job, 200, m.ok, null);
         this.pump();
     }
 
