@@ -111,7 +111,33 @@ $(WEB)/models/%.wasi.wasm: $(BUILD)/models/%.c $(WASI_MAIN) $(WASM_LIBS) $(RUNTI
 	@mkdir -p $(@D)
 	EMCC_READ_METADATA=python $(EMCC) $(CFLAGS_WASM) $(RUNTIME_INC) -I$(dir $<) $(WASI_LDFLAGS) \
 	  -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $<).h) $< $(WASI_MAIN) $(WASM_LIBS) -o $@
-wasi: $(WASI_MODELS)
+# NAME.nosimd.wasi.wasm: the same command built without -msimd128, for the
+# runtimes that lack fixed-width SIMD (wasm3): the kernels' vector code
+# (GCC/Clang vector extensions, er_simd.h) is compiled lane by lane, in the
+# same order, so the answers are the same (tests/js/wasi.test.mjs), slower.
+CFLAGS_NOSIMD := $(filter-out -msimd128,$(CFLAGS_WASM))
+NOSIMD_LIBS   := $(BUILD)/wasm-nosimd/libedgerun-runtime.a $(BUILD)/wasm-nosimd/libedgerun-kernels.a
+$(BUILD)/wasm-nosimd/kernels/%.o: src/kernels/%.c $(KERNEL_HDRS)
+	@mkdir -p $(@D)
+	$(EMCC) $(CFLAGS_NOSIMD) -c $< -o $@
+$(BUILD)/wasm-nosimd/runtime/%.o: src/runtime/%.c $(RUNTIME_HDRS) $(KERNEL_HDRS) $(CJSON_DIR)/cJSON.c $(STB_DIR)/stb_image.h src/runtime/runtime.mk
+	@mkdir -p $(@D)
+	$(EMCC) $(CFLAGS_NOSIMD) -Os $(RUNTIME_INC) -c $< -o $@
+$(BUILD)/wasm-nosimd/runtime/er_image.o: CFLAGS_NOSIMD += -fwrapv
+$(BUILD)/wasm-nosimd/runtime/cJSON.o: $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(@D)
+	$(EMCC) $(CFLAGS_NOSIMD) -Os -c $< -o $@
+$(BUILD)/wasm-nosimd/libedgerun-runtime.a: $(call RUNTIME_OBJS,$(BUILD)/wasm-nosimd)
+	@rm -f $@; $(EMAR) rcs $@ $^
+$(BUILD)/wasm-nosimd/libedgerun-kernels.a: $(KERNEL_SRCS:src/kernels/%.c=$(BUILD)/wasm-nosimd/kernels/%.o)
+	@rm -f $@; $(EMAR) rcs $@ $^
+$(WEB)/models/%.nosimd.wasi.wasm: $(BUILD)/models/%.c $(WASI_MAIN) $(NOSIMD_LIBS) $(RUNTIME_HDRS)
+	@mkdir -p $(@D)
+	EMCC_READ_METADATA=python $(EMCC) $(CFLAGS_NOSIMD) $(RUNTIME_INC) -I$(dir $<) $(WASI_LDFLAGS) \
+	  -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $<).h) $< $(WASI_MAIN) $(NOSIMD_LIBS) -o $@
+# (The generic rule above would also match NAME.nosimd.wasi.wasm, with NAME.nosimd as the stem,
+# and find no build/models/NAME.nosimd.c; make then takes this one.)
+wasi: $(WASI_MODELS) $(WASI_MODELS:%.wasi.wasm=%.nosimd.wasi.wasm)
 .PHONY: wasi
 
 FIXTURES := $(BUILD)/fixtures/fixture-classifier.wasm $(BUILD)/fixtures/fixture-multi.wasm

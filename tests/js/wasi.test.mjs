@@ -2,13 +2,16 @@
 // node:wasi: they import only wasi_snapshot_preview1, and for the same
 // requests they write exactly what the browser module's er_run returns
 // (byte for byte but the "ms" timings), exit status 0 for a response and 1
-// for an error JSON.
+// for an error JSON. NAME.nosimd.wasi.wasm, built without SIMD for runtimes
+// that lack it (wasm3), must give the very same bytes and contain no SIMD
+// instruction (binaryen's wasm-dis, which emscripten depends on, reads it).
 //
 // The browser module is called here through its raw exports, not through
 // the shim, so that both sides' JSON text is compared, not parsed objects.
 // Needs `make wasi resnets` and ../shared. Run: node --test tests/js/wasi.test.mjs
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,8 +26,8 @@ function need(path, make) {
     if (!existsSync(path)) throw Error(`${path} is missing: run \`make ${make}\` from ${ROOT} first`);
     return path;
 }
-const WASI_MODULES = ['resnet20-cifar10', 'resnet20-cifar10-int8', 'resnet56-cifar10']
-    .map((n) => [n, need(join(MODELS, `${n}.wasi.wasm`), 'wasi'), need(join(MODELS, `${n}.wasm`), 'resnets')]);
+const WASI_MODULES = ['resnet20-cifar10', 'resnet20-cifar10-int8', 'resnet56-cifar10'].flatMap((n) => ['wasi', 'nosimd.wasi']
+    .map((kind) => [`${n}.${kind}`, need(join(MODELS, `${n}.${kind}.wasm`), 'wasi'), need(join(MODELS, `${n}.wasm`), 'resnets')]));
 const IMAGES = need(join(SHARED, 'data/cifar10-test'), '(nothing: ../shared is missing)');
 const jpeg = (p) => readFileSync(join(IMAGES, p));
 
@@ -118,7 +121,7 @@ const FIXTURES = [
 ];
 
 for (const [name, wasiPath, browserPath] of WASI_MODULES) {
-    describe(`${name}.wasi.wasm`, () => {
+    describe(`${name}.wasm`, () => {
         let module, browser;
         before(async () => {
             module = await WebAssembly.compile(readFileSync(wasiPath));
@@ -132,6 +135,14 @@ for (const [name, wasiPath, browserPath] of WASI_MODULES) {
             const exports = WebAssembly.Module.exports(module).map((e) => e.name);
             assert.ok(exports.includes('_start') && exports.includes('memory'), exports.join(', '));
             assert.ok(!exports.includes('er_run'), 'the browser ABI is not exported');
+        });
+
+        test(name.endsWith('.nosimd.wasi') ? 'has no SIMD instruction' : 'uses SIMD, as the browser module does', () => {
+            const dis = spawnSync('wasm-dis', [wasiPath], { encoding: 'utf8', maxBuffer: 1 << 30 });
+            assert.equal(dis.status, 0, `wasm-dis (binaryen, installed with emscripten): ${dis.error || dis.stderr}`);
+            const simd = (dis.stdout.match(/\bv128\b|\b[if](8x16|16x8|32x4|64x2)\./g) || []).length;
+            if (name.endsWith('.nosimd.wasi')) assert.equal(simd, 0);
+            else assert.ok(simd > 100, `${simd} SIMD instructions`);
         });
 
         for (const [what, request, code] of FIXTURES) {
