@@ -36,7 +36,8 @@
      Each model gets --workers worker_threads (default: the CPU count), each
      with one instance of the module (js/server-worker.mjs, through the shim),
      and a queue of at most --queue waiting requests; a request runs on the
-     first idle worker, in arrival order.
+     first idle worker, in arrival order. A request whose client disconnects
+     while it waits leaves the queue (logged as status 499).
 
    SHUTDOWN
      shutdown() (SIGTERM or SIGINT from the command line) stops accepting
@@ -141,7 +142,9 @@ class Pool {
     }
 
     // Run one request body (a string); resolves with {status, body, code, headers}; never rejects.
-    run(body) {
+    // onGone(cancel): cancel() takes the job out of the queue if it still waits there (its
+    // client went away); a job already running finishes, since wasm cannot be interrupted.
+    run(body, onGone) {
         return new Promise((resolve) => {
             const job = { body, resolve, slot: null, settled: false };
             if (this.queue.length >= this.o.queue && !this.slots.some((s) => s.ready && !s.job)) {
@@ -160,6 +163,12 @@ class Pool {
             }, this.o.timeout);
             this.queue.push(job);
             this.pump();
+            onGone(() => {
+                if (job.slot || job.settled) return;
+                this.queue = this.queue.filter((j) => j !== job);
+                this.finish(job, 499, '', null);
+                this.checkIdle();
+            });
         });
     }
 
@@ -418,7 +427,7 @@ export async function startServer(models, options = {}) {
             } catch {
                 return fail(400, 'E_JSON', 'the body is not valid UTF-8');
             }
-            const r = await pool.run(body);
+            const r = await pool.run(body, (cancel) => res.on('close', () => res.writableFinished || cancel()));
             code = r.code;
             send(r.status, r.body, r.headers);
         });

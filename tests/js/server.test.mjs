@@ -325,6 +325,29 @@ describe('edgerun serve: the pool', () => {
         }
     });
 
+    test('a client that disconnects while its request waits takes it out of the queue', async () => {
+        const s = await serve(['--workers', '1', '--queue', '8', RESNET20]);
+        try {
+            const body = slowRequest();
+            const first = post(`${s.url}/v1/models/resnet20-cifar10:run`, body); // keeps the one worker busy
+            await new Promise((r) => setTimeout(r, 50));
+            // Four whole requests that queue behind it, whose clients then hang up.
+            await Promise.all(Array.from({ length: 4 }, () => raw(s.url, (sock) => {
+                sock.write(`POST /v1/models/resnet20-cifar10:run HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+                sock.write(body, () => setTimeout(() => sock.destroy(), 100));
+            }, 5000)));
+            await new Promise((r) => setTimeout(r, 50));
+            const m = await call(`${s.url}/metrics`);
+            // Without the cancellation three or four of them would still wait here (150-300 ms a run).
+            assert.equal(metric(m.text, 'edgerun_queue_depth{model="resnet20-cifar10"}'), 0, m.text);
+            assert.equal((await first).status, 200);
+            await new Promise((r) => setTimeout(r, 100));
+            assert.equal(s.stdout.split('\n').filter((l) => / POST \/v1\/models\/resnet20-cifar10:run 499 .* in=\d{6,} /.test(l)).length, 4, s.stdout);
+        } finally {
+            assert.equal((await s.stop()).code, 0);
+        }
+    });
+
     test('a run over --timeout is 504 E_TIMEOUT; its worker is replaced', async () => {
         const s = await serve(['--workers', '1', '--timeout', '1', RESNET20]);
         try {
