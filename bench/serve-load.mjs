@@ -9,7 +9,8 @@
    up, then sends the same request, a CIFAR-10 JPEG of ../shared as base64,
    to POST /v1/models/{model}:run from 1, 8 and 32 concurrent clients (keep-
    alive connections, one request in flight each) for the given seconds each.
-   Per run: requests/s, p50 and p99 latency, errors (connection errors,
+   Per run: requests/s, p50 and p99 latency, the CPUs the server and the
+   load generator kept busy, errors (connection errors,
    timeouts, non-2xx answers and, for the default image, 200 answers whose
    top class is not "cat"), the server's RSS before and after.
    Prints a Markdown table (BENCHMARKS.md) or, with --json, the figures.
@@ -31,6 +32,16 @@ function rss(pid) {
     try {
         const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
         return m ? +m[1] * 1024 : null;
+    } catch {
+        return null;
+    }
+}
+
+// CPU seconds the process has used (user + system; Linux /proc; null elsewhere).
+function cpu(pid) {
+    try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+        return (+f[11] + +f[12]) / 100; // utime, stime in clock ticks (USER_HZ, 100 on Linux)
     } catch {
         return null;
     }
@@ -87,9 +98,13 @@ export async function loadTest({ duration = 30, clients = [1, 8, 32], warmup = 5
         const rssWarm = rss(s.pid);
         const runs = [];
         for (const c of clients) {
-            const before = rss(s.pid);
+            const before = rss(s.pid), serverCpu = cpu(s.pid), ownCpu = process.cpuUsage();
             const r = await load(`${s.url}/v1/models/${model}:run`, body, c, duration, expect);
-            runs.push({ ...r, rss_before: before, rss_after: rss(s.pid) });
+            const own = process.cpuUsage(ownCpu);
+            runs.push({ ...r, rss_before: before, rss_after: rss(s.pid),
+                // CPUs kept busy on average: the server (main thread and workers), and this load generator.
+                server_cpus: serverCpu == null ? null : (cpu(s.pid) - serverCpu) / duration,
+                client_cpus: (own.user + own.system) / 1e6 / duration });
         }
         return { model, image, body_bytes: body.length, workers: workers || os.availableParallelism(), cpus: os.availableParallelism(),
             node: process.version, rss_start: rssStart, rss_warm: rssWarm, runs };
@@ -113,10 +128,11 @@ if (process.argv[1] && resolve(process.argv[1]) == fileURLToPath(import.meta.url
     else {
         console.log(`${r.model}, ${r.image} (${r.body_bytes}-byte request), ${r.workers} workers on ${r.cpus} CPUs, node ${r.node}; ` +
             `RSS ${mb(r.rss_start)} at start, ${mb(r.rss_warm)} after warm-up\n`);
-        console.log('| clients | requests/s | p50 | p99 | requests | errors | server RSS before → after |');
-        console.log('|---:|---:|---:|---:|---:|---:|---|');
+        console.log('| clients | requests/s | p50 | p99 | requests | errors | server RSS before → after | CPUs: server, autocannon |');
+        console.log('|---:|---:|---:|---:|---:|---:|---|---|');
         for (const x of r.runs)
-            console.log(`| ${x.clients} | ${x.rps.toFixed(0)} | ${x.p50_ms} ms | ${x.p99_ms} ms | ${x.requests} | ${x.errors} | ${mb(x.rss_before)} → ${mb(x.rss_after)} |`);
+            console.log(`| ${x.clients} | ${x.rps.toFixed(0)} | ${x.p50_ms} ms | ${x.p99_ms} ms | ${x.requests} | ${x.errors} | ` +
+                `${mb(x.rss_before)} → ${mb(x.rss_after)} | ${x.server_cpus == null ? '?' : x.server_cpus.toFixed(2)}, ${x.client_cpus.toFixed(2)} |`);
         const one = r.runs.find((x) => x.clients == 1), eight = r.runs.find((x) => x.clients == 8);
         if (one && eight) console.log(`\n8 clients / 1 client: ${(eight.rps / one.rps).toFixed(2)}x`);
     }
