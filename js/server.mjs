@@ -5,7 +5,7 @@
                    [--timeout 30000] [--body-timeout 10000] [--max-body 16777216]
                    [--cors ORIGIN] [--quiet] web/models/*.wasm
    or from code:
-     import { startServer } from 'edgerun/js/server.mjs';   (the package's js/server.mjs)
+     import { startServer } from 'edgerun/server';   (js/server.mjs)
      const s = await startServer([{ name: 'resnet20-cifar10', path }], { port: 0 });
      s.url; ... await s.shutdown();
 
