@@ -24,3 +24,11 @@ bench-models: $(BENCH_ARCH:%=$(WEB)/models/%.wasm) $(BENCH_ARCH:%=$(WEB)/models/
 $(BENCH_ARCH:%=$(BUILD)/models/%.c): $(BUILD)/models/%.c: $(SHARED)/models/arch/%-random.onnx $(COMPILER)
 	@mkdir -p $(@D)
 	$(COMPILER) $< -o $@ --name $*
+
+# ---- wasi-server (issue #12): the load test of `edgerun serve` ----------------
+# 30 s each at 1, 8 and 32 clients on loopback (autocannon), resnet20 and a
+# CIFAR-10 JPEG; prints BENCHMARKS.md's table. `make test` runs 5 s of it
+# (tests/js/server-load.test.mjs).
+bench-serve: all
+	node bench/serve-load.mjs --duration 30
+.PHONY: bench-serve

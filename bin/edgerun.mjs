@@ -5,6 +5,8 @@
      edgerun info [NAME|PATH.wasm] [--json]
      edgerun compile MODEL.onnx [-o DIR] [--name NAME] [--labels FILE] [--norm mR,sR,mG,sG,mB,sB] [--weights fp16|int8]
      edgerun bench [NAME|PATH.wasm] [--runs N] [--worker] [--json]
+     edgerun serve [NAME|PATH.wasm...] [--port 8081] [--host 127.0.0.1] [--workers N] [--queue N]
+                   [--timeout MS] [--body-timeout MS] [--max-body BYTES] [--cors ORIGIN] [--quiet]
 
    NAME is a model shipped in the package (web/models/NAME.wasm, e.g.
    resnet56-cifar10); the default is resnet20-cifar10.
@@ -47,6 +49,9 @@ usage:
   edgerun compile MODEL.onnx [-o DIR] [--name NAME] [--labels FILE]
                             [--norm mR,sR,mG,sG,mB,sB] [--weights fp16|int8]
   edgerun bench [NAME|PATH.wasm] [--runs N] [--worker] [--json]
+  edgerun serve [NAME|PATH.wasm...] [--port 8081] [--host 127.0.0.1] [--workers N]
+                [--queue 64] [--timeout 30000] [--body-timeout 10000]
+                [--max-body 16777216] [--cors ORIGIN] [--quiet]
   edgerun --version | --help
 
 models shipped: ${listModels().join(', ') || '(none built)'}; default ${DEFAULT_MODEL}
@@ -111,7 +116,10 @@ function parse(args, spec, aliases = {}) {
 
 function listModels() {
     try {
-        return readdirSync(MODELS).filter((f) => f.endsWith('.wasm')).map((f) => f.slice(0, -5)).sort();
+        // NAME.relaxed.wasm is loaded in place of NAME.wasm where it validates; NAME.wasi.wasm is a
+        // WASI command (`make wasi`): neither is a model of its own.
+        return readdirSync(MODELS).filter((f) => f.endsWith('.wasm') && !/\.(relaxed|wasi)\.wasm$/.test(f))
+            .map((f) => f.slice(0, -5)).sort();
     } catch {
         return [];
     }
@@ -514,16 +522,64 @@ async function bench(args) {
         : `  speed     GMAC/s unknown: no ${basename(path, '.wasm')}.json next to the model (\`edgerun compile\` writes it)`);
 }
 
+// ---- serve -----------------------------------------------------------------------
+// The REST server of js/server.mjs over the given models (default: every shipped one).
+
+async function serve(args) {
+    const { opts, rest } = parse(args, { port: 'string', host: 'string', workers: 'int', queue: 'string', timeout: 'int',
+        'body-timeout': 'int', 'max-body': 'int', cors: 'string', quiet: 'bool' });
+    const port = opts.port === undefined ? undefined : Number(opts.port);
+    if (opts.port !== undefined && !(/^\d+$/.test(opts.port) && port <= 65535)) throw usage(`--port needs a port number (0 for any free one), got "${opts.port}"`);
+    const queue = opts.queue === undefined ? undefined : Number(opts.queue);
+    if (opts.queue !== undefined && !/^\d+$/.test(opts.queue)) throw usage(`--queue needs a number of requests, got "${opts.queue}"`);
+    if (opts.cors !== undefined && !/^(\*|https?:\/\/[^\s/]+)$/.test(opts.cors)) throw usage(`--cors needs an origin such as https://example.com or *, got "${opts.cors}"`);
+    const models = [], skipped = [];
+    for (const arg of rest.length ? rest : listModels()) {
+        // What a glob such as web/models/*.wasm also matches: the relaxed-SIMD twins (loaded in
+        // place of their model where node validates them) and the WASI commands (`make wasi`).
+        if (/\.(relaxed|wasi)\.wasm$/.test(arg)) skipped.push(basename(arg));
+        else {
+            const path = modelPath(arg);
+            models.push({ name: basename(path, '.wasm'), path });
+        }
+    }
+    if (skipped.length && !opts.quiet)
+        process.stderr.write(`edgerun: serve: not served as models of their own (a .relaxed.wasm loads in place of its model, a .wasi.wasm is a WASI command): ${skipped.join(', ')}\n`);
+    if (!models.length) throw usage('no models to serve: name shipped models or give .wasm paths');
+    const { startServer } = await import('../js/server.mjs');
+    const log = opts.quiet ? () => {} : (line) => out(line);
+    let s;
+    try {
+        s = await startServer(models, { port, host: opts.host, workers: opts.workers, queue, timeout: opts.timeout,
+            bodyTimeout: opts['body-timeout'], maxBody: opts['max-body'], cors: opts.cors, log });
+    } catch (e) {
+        throw new CliError(e.message);
+    }
+    const workers = s.pools.values().next().value.slots.length;
+    out(`edgerun serve: listening on ${s.url} (${models.map((m) => m.name).join(', ')}; ${workers} worker${workers == 1 ? '' : 's'} each)`);
+    await new Promise((resolve) => {
+        const stop = (signal) => {
+            out(`edgerun serve: ${signal}: finishing the requests in flight`);
+            s.shutdown().then(() => {
+                out('edgerun serve: stopped');
+                resolve();
+            });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+    });
+}
+
 // ---- main -----------------------------------------------------------------------
 
-const COMMANDS = { classify, info, compile, bench, summary: summaryCommand };
+const COMMANDS = { classify, info, compile, bench, serve, summary: summaryCommand };
 
 async function main(argv) {
     const [cmd, ...args] = argv;
     if (!cmd || cmd == '--help' || cmd == '-h' || cmd == 'help') return process.stdout.write(HELP);
     if (cmd == '--version' || cmd == '-v') return out(VERSION);
     const f = COMMANDS[cmd];
-    if (!f) throw usage(`unknown command "${cmd}": the commands are classify, info, compile and bench`);
+    if (!f) throw usage(`unknown command "${cmd}": the commands are classify, info, compile, bench and serve`);
     if (args.includes('--help') || args.includes('-h')) return process.stdout.write(HELP);
     await f(args);
 }

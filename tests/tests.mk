@@ -88,6 +88,8 @@ test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODE
 TEST_BUILD := all build/native-san/edgerun-compile $(HARNESS_OBJS) test-models fixtures runtime-test-tools demo-site
 # js-ecosystem: what the npm package ships (the package, CLI and worker tests read it).
 TEST_BUILD += package-files
+# wasi-server (issue #12): the WASI commands (tests/js/wasi.test.mjs).
+TEST_BUILD += wasi
 NODE_TESTS := tests/js/ tests/browser/
 
 test-build: deps-test

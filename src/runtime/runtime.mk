@@ -8,7 +8,10 @@
 #   make runtime-test-tools  build/tests/er-prepare, the decode+prepare driver of
 #                            tests/js/prepare-pillow.test.mjs
 #   make runtime-size        the runtime's share of a module, in bytes
-RUNTIME_SRCS := $(wildcard src/runtime/*.c)
+#   make wasi                $(WEB)/models/NAME.wasi.wasm: each model as a WASI command
+# er_wasi_main.c is the WASI command's main(), not part of the runtime library.
+WASI_MAIN    := src/runtime/er_wasi_main.c
+RUNTIME_SRCS := $(filter-out $(WASI_MAIN),$(wildcard src/runtime/*.c))
 RUNTIME_HDRS := $(wildcard src/runtime/*.h)
 RUNTIME_WASM := $(BUILD)/wasm/libedgerun-runtime.a
 RUNTIME_NATIVE_SAN := $(BUILD)/native-san/libedgerun-runtime.a
@@ -93,6 +96,49 @@ define er_link_relaxed
 endef
 $(WEB)/models/%.relaxed.wasm: $(BUILD)/models/%.c $(RUNTIME_WASM) $(KERNELS_RELAXED)
 	$(call er_link_relaxed,$<)
+
+# ---- the WASI command (issue #12) ----------------------------------------------
+# NAME.wasi.wasm: the same model, kernels and runtime as NAME.wasm behind a
+# main() (er_wasi_main.c) that reads one request on stdin and writes the
+# response on stdout. A WASI preview 1 command: it exports _start and memory
+# and imports only wasi_snapshot_preview1 (tests/js/wasi.test.mjs checks it).
+# Same memory set-up as the browser module; no exports of edgerun.h.
+WASI_LDFLAGS := -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0 -sMALLOC=emmalloc \
+  -sWASM_BIGINT -sERROR_ON_UNDEFINED_SYMBOLS=1
+WASI_MODELS := $(RESNETS:%=$(WEB)/models/%-cifar10.wasi.wasm) $(WEB)/models/resnet20-cifar10-fp16.wasi.wasm \
+  $(WEB)/models/resnet20-cifar10-int8.wasi.wasm
+$(WEB)/models/%.wasi.wasm: $(BUILD)/models/%.c $(WASI_MAIN) $(WASM_LIBS) $(RUNTIME_HDRS)
+	@mkdir -p $(@D)
+	EMCC_READ_METADATA=python $(EMCC) $(CFLAGS_WASM) $(RUNTIME_INC) -I$(dir $<) $(WASI_LDFLAGS) \
+	  -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $<).h) $< $(WASI_MAIN) $(WASM_LIBS) -o $@
+# NAME.nosimd.wasi.wasm: the same command built without -msimd128, for the
+# runtimes that lack fixed-width SIMD (wasm3): the kernels' vector code
+# (GCC/Clang vector extensions, er_simd.h) is compiled lane by lane, in the
+# same order, so the answers are the same (tests/js/wasi.test.mjs), slower.
+CFLAGS_NOSIMD := $(filter-out -msimd128,$(CFLAGS_WASM))
+NOSIMD_LIBS   := $(BUILD)/wasm-nosimd/libedgerun-runtime.a $(BUILD)/wasm-nosimd/libedgerun-kernels.a
+$(BUILD)/wasm-nosimd/kernels/%.o: src/kernels/%.c $(KERNEL_HDRS)
+	@mkdir -p $(@D)
+	$(EMCC) $(CFLAGS_NOSIMD) -c $< -o $@
+$(BUILD)/wasm-nosimd/runtime/%.o: src/runtime/%.c $(RUNTIME_HDRS) $(KERNEL_HDRS) $(CJSON_DIR)/cJSON.c $(STB_DIR)/stb_image.h src/runtime/runtime.mk
+	@mkdir -p $(@D)
+	$(EMCC) $(CFLAGS_NOSIMD) -Os $(RUNTIME_INC) -c $< -o $@
+$(BUILD)/wasm-nosimd/runtime/er_image.o: CFLAGS_NOSIMD += -fwrapv
+$(BUILD)/wasm-nosimd/runtime/cJSON.o: $(CJSON_DIR)/cJSON.c
+	@mkdir -p $(@D)
+	$(EMCC) $(CFLAGS_NOSIMD) -Os -c $< -o $@
+$(BUILD)/wasm-nosimd/libedgerun-runtime.a: $(call RUNTIME_OBJS,$(BUILD)/wasm-nosimd)
+	@rm -f $@; $(EMAR) rcs $@ $^
+$(BUILD)/wasm-nosimd/libedgerun-kernels.a: $(KERNEL_SRCS:src/kernels/%.c=$(BUILD)/wasm-nosimd/kernels/%.o)
+	@rm -f $@; $(EMAR) rcs $@ $^
+$(WEB)/models/%.nosimd.wasi.wasm: $(BUILD)/models/%.c $(WASI_MAIN) $(NOSIMD_LIBS) $(RUNTIME_HDRS)
+	@mkdir -p $(@D)
+	EMCC_READ_METADATA=python $(EMCC) $(CFLAGS_NOSIMD) $(RUNTIME_INC) -I$(dir $<) $(WASI_LDFLAGS) \
+	  -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $<).h) $< $(WASI_MAIN) $(NOSIMD_LIBS) -o $@
+# (The generic rule above would also match NAME.nosimd.wasi.wasm, with NAME.nosimd as the stem,
+# and find no build/models/NAME.nosimd.c; make then takes this one.)
+wasi: $(WASI_MODELS) $(WASI_MODELS:%.wasi.wasm=%.nosimd.wasi.wasm)
+.PHONY: wasi
 
 FIXTURES := $(BUILD)/fixtures/fixture-classifier.wasm $(BUILD)/fixtures/fixture-multi.wasm
 $(BUILD)/fixtures/fixture-%.wasm: tests/runtime/fixture_%.c $(WASM_LIBS) src/runtime/er_model.h

@@ -16,7 +16,7 @@
 // are devDependencies. Run: node --test tests/browser/package.test.mjs
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -84,9 +84,10 @@ describe('npm pack', () => {
             'web/edgerun.js', 'web/edgerun.mjs', 'web/edgerun.min.js', 'web/edgerun-worker.js',
             'web/models/resnet20-cifar10.wasm', 'web/models/resnet56-cifar10.wasm', 'web/models/resnet20-cifar10.json',
             'web/models/resnet20-cifar10.relaxed.wasm', 'web/models/resnet56-cifar10.relaxed.wasm',
-            'lib/wasm32-emscripten/build.json', 'lib/wasm32-emscripten/libedgerun-runtime.a', 'src/compiler/main.c'])
+            'lib/wasm32-emscripten/build.json', 'lib/wasm32-emscripten/libedgerun-runtime.a', 'src/compiler/main.c',
+            'js/server.mjs', 'js/server-worker.mjs'])
             assert.ok(files.includes(f), `${f} is in the package`);
-        const allowed = /^(package\.json|README\.md|LICENSE|THIRD-PARTY-NOTICES|js\/edgerun\.d\.ts|bin\/edgerun\.mjs|web\/edgerun(\.min|-worker)?\.m?js|web\/models\/resnet(20|32|44|56)-cifar10\.(wasm|relaxed\.wasm|json)|lib\/wasm32-emscripten\/(libedgerun-(runtime|kernels)\.a|build\.json)|src\/(compiler|kernels)\/[\w.]+\.(c|h|def)|src\/runtime\/(er_model|edgerun)\.h)$/;
+        const allowed = /^(package\.json|README\.md|LICENSE|THIRD-PARTY-NOTICES|js\/edgerun\.d\.ts|js\/server(-worker)?\.mjs|bin\/edgerun\.mjs|web\/edgerun(\.min|-worker)?\.m?js|web\/models\/resnet(20|32|44|56)-cifar10\.(wasm|relaxed\.wasm|json)|lib\/wasm32-emscripten\/(libedgerun-(runtime|kernels)\.a|build\.json)|src\/(compiler|kernels)\/[\w.]+\.(c|h|def)|src\/runtime\/(er_model|edgerun)\.h)$/;
         for (const f of files) assert.match(f, allowed, `${f} should not be in the package`);
         // Nothing taken from ../shared: no .onnx, no images, no test data.
         assert.ok(!files.some((f) => /\.(onnx|jpe?g|png|pb|csv)$/i.test(f)));
@@ -98,6 +99,7 @@ describe('npm pack', () => {
             assert.ok(PKG[k], `package.json has ${k}`);
         assert.deepEqual(Object.keys(PKG.exports['.']).sort(), ['import', 'require', 'types']);
         assert.equal(PKG.exports['./models/*.wasm'], './web/models/*.wasm');
+        assert.equal(PKG.exports['./server'], './js/server.mjs');
         assert.equal(PKG.bin.edgerun, 'bin/edgerun.mjs');
         assert.deepEqual(PKG.dependencies, undefined, 'no runtime dependencies');
     });
@@ -144,6 +146,37 @@ const { readFileSync } = require('node:fs');
         const out = run(join(app, 'node_modules/.bin/edgerun'), ['classify', ...IMAGES.map((f) => 'images/' + f)], { cwd: app });
         assert.deepEqual(out.trim().split('\n').map((l) => l.match(/: (\w+) /)[1]), EXPECTED);
         assert.match(run(join(app, 'node_modules/.bin/edgerun'), ['info', 'resnet56-cifar10'], { cwd: app }), /MACs +125\.49 M/);
+    });
+
+    test('edgerun serve runs from the installed package, and edgerun/server exports startServer', async () => {
+        const p = spawn(join(app, 'node_modules/.bin/edgerun'), ['serve', '--port', '0', '--workers', '1', 'resnet20-cifar10'],
+            { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        p.stderr.on('data', (d) => (err += d));
+        const exit = new Promise((r) => p.on('exit', (code) => r(code)));
+        try {
+            const url = await new Promise((resolve, reject) => {
+                p.stdout.on('data', (d) => {
+                    out += d;
+                    const m = /listening on (http:\/\/\S+)/.exec(out);
+                    if (m) resolve(m[1]);
+                });
+                exit.then((code) => reject(Error(`edgerun serve exited (${code}): ${err}`)));
+            });
+            const labels = [];
+            for (const f of IMAGES) {
+                const r = await fetch(`${url}/v1/models/resnet20-cifar10:run`, { method: 'POST',
+                    body: JSON.stringify({ input: readFileSync(join(app, 'images', f)).toString('base64') }) });
+                assert.equal(r.status, 200);
+                labels.push((await r.json()).top[0].label);
+            }
+            assert.deepEqual(labels, EXPECTED);
+        } finally {
+            p.kill('SIGTERM');
+        }
+        assert.equal(await exit, 0, err);
+        writeFileSync(join(app, 'server.mjs'), "import { startServer } from 'edgerun/server';\nconsole.log(typeof startServer);\n");
+        assert.equal(run(process.execPath, ['server.mjs'], { cwd: app }).trim(), 'function');
     });
 
     test('tsc --strict checks an example that uses every call, typed by the package', (t) => {
