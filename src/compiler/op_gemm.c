@@ -3,6 +3,7 @@
    Einsum that is no matrix product runs the general contraction kernel. */
 #include <string.h>
 
+#include "er_micro.h"
 #include "ops.h"
 
 static const int32_t float_only[] = {ER_DTYPE_FLOAT, 0};
@@ -53,30 +54,42 @@ int matmul_infer(er_graph *g, er_node *n)
     return er_set_output(g, n, 0, ER_DTYPE_FLOAT, rank, dims);
 }
 
-/* How a Gemm or MatMul runs: the algorithm table. The packed kernel needs
-   one B for every batch, known at compile time or initialisation (weights),
-   which it packs once; anything else runs the strided reference. */
+/* How a Gemm, MatMul or Einsum product runs: the algorithm table. The
+   packed kernel needs one B for every batch, known at compile time or
+   initialisation (weights), which it packs once; a B known only at run
+   time (attention) is packed per batch when A has rows enough to repay it;
+   the rest runs the strided reference. */
 static const er_algo gemm_algos[] = {
     {"reference", "any Gemm or MatMul"},
     {"packed-gemm", "a constant B shared by every batch"},
+    {"runtime-packed-gemm", "M >= 4: B packed per batch at run time"},
 };
+#define N_GEMM_ALGOS ((int32_t)(sizeof gemm_algos / sizeof gemm_algos[0]))
 
 static int gemm_lower_with(er_graph *g, er_node *n, const er_gemm_params *p, int32_t a, const er_tensor *b, int32_t c,
                            int32_t y)
 {
     int shared_b = 1;
     for (int32_t i = 0; i < p->batch_rank; i++) shared_b &= p->b_bstrides[i] == 0;
-    const int packed_applies = shared_b && er_is_static(g, b) && p->m > 0 && p->n > 0 && p->k > 0;
+    const int sized = p->m > 0 && p->n > 0 && p->k > 0;
+    const int applies[N_GEMM_ALGOS] = {1, shared_b && er_is_static(g, b) && sized, sized && p->m >= ER_GEMM_MR};
     int32_t pick = -1;
     int by_name;
-    if (er_forced_algo(g, n, gemm_algos, 2, &pick, &by_name)) return -1;
-    if (pick == 1 && (!packed_applies || g->reference_kernels)) {
-        if (by_name) return er_node_fail(g, n, "--algo packed-gemm does not apply: it needs %s", gemm_algos[1].rule);
+    if (er_forced_algo(g, n, gemm_algos, N_GEMM_ALGOS, &pick, &by_name)) return -1;
+    if (pick > 0 && (!applies[pick] || g->reference_kernels)) {
+        if (by_name) return er_node_fail(g, n, "--algo %s does not apply: it needs %s", gemm_algos[pick].name,
+                                         gemm_algos[pick].rule);
         pick = -1;
     }
-    if (pick < 0) pick = packed_applies && !g->reference_kernels ? 1 : 0;
+    if (pick < 0) pick = g->reference_kernels ? 0 : applies[1] ? 1 : applies[2] ? 2 : 0;
     n->algo = gemm_algos[pick].name;
     if (pick == 0) return ER_CALL(g, n, ERK_er_f32_gemm__scalar, *p, a, b->id, c, y);
+    if (pick == 2) {
+        int64_t dims[1] = {er_gemm_runtime_scratch_count(p)};
+        int32_t scratch = er_temp_new(g, n, "B_packed", ER_DTYPE_FLOAT, 1, dims);
+        if (scratch < 0) return -1;
+        return ER_CALL(g, n, ERK_er_f32_gemm_runtime__vec128, *p, a, b->id, c, y, scratch);
+    }
     int64_t packed_dims[1] = {er_gemm_packed_b_count(p)}, scratch_dims[1] = {er_gemm_packed_scratch_count(p)};
     int32_t packed = er_temp_new(g, n, "B_packed", ER_DTYPE_FLOAT, 1, packed_dims);
     int32_t scratch = er_temp_new(g, n, "A_panel", ER_DTYPE_FLOAT, 1, scratch_dims);

@@ -95,27 +95,59 @@ void er_f32_gemm_packed_pack(const er_gemm_params *p, const float *b, float *b_p
     er_f32_pack_panels(p->n, p->k, b, p->b_cs, p->b_rs, ER_GEMM_NR, b_packed);
 }
 
+/* One batch: A's rows four at a time against the packed B, then the epilogue. */
+static void packed_batch(const er_gemm_params *p, const float *a, const float *b_packed, const float *c, float *y,
+                         float *a_panel)
+{
+    const int32_t m_n = p->m, n_n = p->n, k_n = p->k, nr = ER_GEMM_NR;
+    const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f};
+    for (int32_t m0 = 0; m0 < m_n; m0 += ER_GEMM_MR) {
+        const int32_t mr = m_n - m0 < ER_GEMM_MR ? m_n - m0 : ER_GEMM_MR;
+        er_f32_pack_panels(mr, k_n, a + (int64_t)m0 * p->a_rs, p->a_rs, p->a_cs, ER_GEMM_MR, a_panel);
+        float *ym = y + (int64_t)m0 * n_n;
+        er_f32_gemm_4x8__vec128(mr, n_n, k_n, a_panel, b_packed, nr, (int64_t)k_n * nr, NULL, NULL, ym, n_n, &none);
+        if (p->alpha == 1.0f && !c && p->act == ER_ACT_NONE) continue;
+        for (int32_t m = m0; m < m0 + mr; m++) epilogue_row(p, c, m, y + (int64_t)m * n_n);
+    }
+}
+
 void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const float *b_packed, const float *c,
                                 float *y, float *scratch)
 {
     int32_t idx[ER_MAX_RANK] = {0};
     int64_t ao = 0, bo = 0; /* bo stays 0: one B for every batch */
-    const int32_t m_n = p->m, n_n = p->n, k_n = p->k, nr = ER_GEMM_NR;
-    const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f};
     for (int32_t i = 0; i < p->batch_rank; i++)
         if (p->batch_dims[i] <= 0) return;
-    for (;;) {
-        for (int32_t m0 = 0; m0 < m_n; m0 += ER_GEMM_MR) {
-            const int32_t mr = m_n - m0 < ER_GEMM_MR ? m_n - m0 : ER_GEMM_MR;
-            er_f32_pack_panels(mr, k_n, a + ao + (int64_t)m0 * p->a_rs, p->a_rs, p->a_cs, ER_GEMM_MR, scratch);
-            float *ym = y + (int64_t)m0 * n_n;
-            er_f32_gemm_4x8__vec128(mr, n_n, k_n, scratch, b_packed, nr, (int64_t)k_n * nr, NULL, NULL, ym, n_n, &none);
-            if (p->alpha == 1.0f && !c && p->act == ER_ACT_NONE) continue;
-            for (int32_t m = m0; m < m0 + mr; m++) epilogue_row(p, c, m, y + (int64_t)m * n_n);
-        }
-        y += (int64_t)m_n * n_n;
-        if (!next_batch(p, idx, &ao, &bo)) return;
-    }
+    do {
+        packed_batch(p, a + ao, b_packed, c, y, scratch);
+        y += (int64_t)p->m * p->n;
+    } while (next_batch(p, idx, &ao, &bo));
+}
+
+/* ---- B known only at run time (attention's Q.K^T and P.V): each batch's B
+   is packed into scratch when it differs from the last one packed, then
+   the same loop runs. Packing costs K*N copies against M*K*N multiply-adds,
+   so the compiler picks this for M >= ER_GEMM_MR. */
+
+int64_t er_gemm_runtime_scratch_count(const er_gemm_params *p)
+{
+    return er_gemm_packed_b_count(p) + er_gemm_packed_scratch_count(p);
+}
+
+void er_f32_gemm_runtime__vec128(const er_gemm_params *p, const float *a, const float *b, const float *c, float *y,
+                                 float *scratch)
+{
+    int32_t idx[ER_MAX_RANK] = {0};
+    int64_t ao = 0, bo = 0, packed_bo = -1;
+    float *b_packed = scratch, *a_panel = scratch + er_gemm_packed_b_count(p);
+    for (int32_t i = 0; i < p->batch_rank; i++)
+        if (p->batch_dims[i] <= 0) return;
+    do {
+        if (bo != packed_bo) er_f32_gemm_packed_pack(p, b + bo, b_packed);
+        packed_bo = bo;
+        packed_batch(p, a + ao, b_packed, c, y, a_panel);
+        y += (int64_t)p->m * p->n;
+    } while (next_batch(p, idx, &ao, &bo));
 }
 
 void er_f32_einsum(const er_einsum_params *p, const float *a, const float *b, float *y)

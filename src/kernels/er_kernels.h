@@ -392,6 +392,11 @@ void er_f32_gemm__scalar(const er_gemm_params *p, const float *a, const float *b
 void er_f32_gemm_packed__vec128(const er_gemm_params *p, const float *a, const float *b_packed, const float *c,
                                 float *y, float *scratch);
 void er_f32_gemm_packed_pack(const er_gemm_params *p, const float *b, float *b_packed);
+/* The same product with B as it is, packed per batch at run time into
+   scratch (er_gemm_runtime_scratch_count floats). */
+void er_f32_gemm_runtime__vec128(const er_gemm_params *p, const float *a, const float *b, const float *c, float *y,
+                                 float *scratch);
+int64_t er_gemm_runtime_scratch_count(const er_gemm_params *p);
 /* b may be NULL (one operand). */
 void er_f32_einsum(const er_einsum_params *p, const float *a, const float *b, float *y);
 int64_t er_gemm_packed_b_count(const er_gemm_params *p);

@@ -427,38 +427,49 @@ static void pad_should_match_an_element_by_element_pad_in_every_mode(void)
     }
 }
 
-static void packed_gemm_should_match_the_reference_with_transposes_batches_and_bias(void)
+static void packed_gemms_should_match_the_reference_with_transposes_batches_and_bias(void)
 {
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 300; i++) {
         er_gemm_params p = {.m = irand(1, 11), .n = irand(1, 21), .k = irand(1, 19), .alpha = irand(0, 1) ? 1.0f : 0.5f,
                             .beta = irand(0, 1) ? 1.0f : 2.0f};
         const int ta = irand(0, 1), tb = irand(0, 1);
         p.a_rs = ta ? 1 : p.k, p.a_cs = ta ? p.m : 1;
         p.b_rs = tb ? 1 : p.n, p.b_cs = tb ? p.k : 1;
         p.batch_rank = irand(0, 2);
-        int64_t batches = 1;
+        /* A has every batch; B one per batch along some dims (attention) or one for all (weights). */
+        int64_t batches = 1, b_batches = 1;
         for (int d = p.batch_rank - 1; d >= 0; d--) {
             p.batch_dims[d] = irand(1, 3);
             p.a_bstrides[d] = (int32_t)(batches * p.m * p.k);
+            p.b_bstrides[d] = irand(0, 1) ? (int32_t)(b_batches * p.k * p.n) : 0;
             batches *= p.batch_dims[d];
+            if (p.b_bstrides[d]) b_batches *= p.batch_dims[d];
         }
         const int use_c = irand(0, 2); /* none, [N], [M,N] */
         p.c_rs = use_c == 2 ? p.n : 0, p.c_cs = 1;
         er_epilogue ep = random_epilogue();
         p.act = ep.act, p.act_alpha = ep.alpha, p.act_beta = ep.beta;
         const size_t an = (size_t)batches * p.m * p.k, yn = (size_t)batches * p.m * p.n;
-        float *a = random_floats(an), *b = random_floats((size_t)p.k * p.n);
+        float *a = random_floats(an), *b = random_floats((size_t)b_batches * p.k * p.n);
         float *c = use_c ? random_floats(use_c == 2 ? (size_t)p.m * p.n : (size_t)p.n) : NULL;
         float *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
-        float *bp = malloc((size_t)er_gemm_packed_b_count(&p) * sizeof *bp);
-        float *scratch = malloc((size_t)er_gemm_packed_scratch_count(&p) * sizeof *scratch);
         er_f32_gemm__scalar(&p, a, b, c, want);
-        er_f32_gemm_packed_pack(&p, b, bp);
-        er_f32_gemm_packed__vec128(&p, a, bp, c, got, scratch);
+        if (b_batches == 1) {
+            float *bp = malloc((size_t)er_gemm_packed_b_count(&p) * sizeof *bp);
+            float *scratch = malloc((size_t)er_gemm_packed_scratch_count(&p) * sizeof *scratch);
+            er_f32_gemm_packed_pack(&p, b, bp);
+            er_f32_gemm_packed__vec128(&p, a, bp, c, got, scratch);
+            float d = max_diff(got, want, yn);
+            CHECK(d <= 1e-4f, "packed gemm %dx%dx%d ta %d tb %d batch %d c %d act %d: max diff %g", p.m, p.n, p.k, ta,
+                  tb, p.batch_rank, use_c, p.act, d);
+            free(bp), free(scratch);
+        }
+        float *scratch = malloc((size_t)er_gemm_runtime_scratch_count(&p) * sizeof *scratch);
+        er_f32_gemm_runtime__vec128(&p, a, b, c, got, scratch);
         float d = max_diff(got, want, yn);
-        CHECK(d <= 1e-4f, "packed gemm %dx%dx%d ta %d tb %d batch %d c %d act %d: max diff %g", p.m, p.n, p.k, ta, tb,
-              p.batch_rank, use_c, p.act, d);
-        free(a), free(b), free(c), free(want), free(got), free(bp), free(scratch);
+        CHECK(d <= 1e-4f, "runtime-packed gemm %dx%dx%d ta %d tb %d batch %d (B %lld) c %d act %d: max diff %g", p.m,
+              p.n, p.k, ta, tb, p.batch_rank, (long long)b_batches, use_c, p.act, d);
+        free(a), free(b), free(c), free(want), free(got), free(scratch);
     }
 }
 
@@ -584,7 +595,7 @@ int main(void)
     winograd_transforms_should_match_their_references_at_every_border();
     winograd_conv_should_match_the_reference_convolution();
     pad_should_match_an_element_by_element_pad_in_every_mode();
-    packed_gemm_should_match_the_reference_with_transposes_batches_and_bias();
+    packed_gemms_should_match_the_reference_with_transposes_batches_and_bias();
     pooling_2d_should_match_the_reference_with_padding_and_ceil_shapes();
     f16_widening_should_be_exact_for_every_half();
     f16_narrowing_should_round_to_the_nearest_half_ties_to_even();

@@ -5,7 +5,8 @@
 //   node tests/zoo/zoo.mjs [NAME,NAME...]
 //
 // Prints one table row per model: nodes and kernel calls, weights, build
-// time and peak RSS of `make model` (both modules), wasm size, max |Δ|;
+// time and peak RSS of `make model` (both modules), wasm size, max |Δ| and
+// the largest logit it is relative to;
 // writes the table to build/zoo/zoo.md. Exits 1 if any model fails.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -72,6 +73,7 @@ for (const name of names) {
     // Outputs that do not depend on the input would match anything.
     if (!(spread > 1e-3)) throw new Error(`the logits hardly vary (spread ${spread}): the check proves nothing`);
     row.diff = worst.toExponential(1);
+    row.scale = Math.max(...Array.from(theirs, Math.abs)).toPrecision(3);
     row.ok = bad === 0;
     if (bad) throw new Error(`${bad} of ${ours.length} logits beyond 1e-4 + 1e-3|ref| (max |Δ| ${row.diff})`);
   } catch (e) {
@@ -83,9 +85,9 @@ for (const name of names) {
   console.log(`${name}: ${row.ok ? 'match' : 'FAIL'} ${JSON.stringify(row)}`);
 }
 
-const table = ['| model | nodes → kernel calls | weights MB | build s | peak RSS MB | wasm MB | max abs diff | |',
-  '|---|---:|---:|---:|---:|---:|---:|---|',
-  ...rows.map((r) => `| ${r.name} | ${r.nodes ?? ''} | ${r.weights ?? ''} | ${r.build ?? ''} | ${r.rss ?? ''} | ${r.wasm ?? ''} | ${r.diff ?? ''} | ${r.ok ? 'match' : `FAIL: ${r.error}`} |`)].join('\n');
+const table = ['| model | nodes → kernel calls | weights MB | build s | peak RSS MB | wasm MB | max abs diff | largest \\|logit\\| | |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ...rows.map((r) => `| ${r.name} | ${r.nodes ?? ''} | ${r.weights ?? ''} | ${r.build ?? ''} | ${r.rss ?? ''} | ${r.wasm ?? ''} | ${r.diff ?? ''} | ${r.scale ?? ''} | ${r.ok ? 'match' : `FAIL: ${r.error}`} |`)].join('\n');
 fs.writeFileSync(path.join(dir, 'zoo.md'), `${table}\n`);
 console.log(`\n${table}\n\n${rows.length - failed} of ${rows.length} models match onnxruntime-node`);
 process.exit(failed || rows.length === 0 ? 1 : 0);
