@@ -68,7 +68,7 @@ static void image_decode_should_refuse_an_image_over_the_limit_before_allocating
     er_mem_fail_after(0);
     test_free(png);
     CHECK_INT(rc, ER_E_LIMIT);
-    CHECK_STR(err.message, "the image is 10000x10000 = 100000000 pixels, over the limit of 50000000");
+    CHECK_STR(err.message, "the image is 10000x10000 = 100000000 pixels, over the limit max_pixels = 50000000");
     CHECK_INT(er_mem_live_blocks(), before);
     CHECK(img.pixels == NULL);
 }
@@ -82,7 +82,7 @@ static void image_decode_should_take_the_limit_it_is_given(void)
     er_image img;
     er_error err;
     CHECK_INT(er_image_decode(png, len, 15, 1, &img, &err), ER_E_LIMIT);
-    CHECK_STR(err.message, "the image is 4x4 = 16 pixels, over the limit of 15");
+    CHECK_STR(err.message, "the image is 4x4 = 16 pixels, over the limit max_pixels = 15");
     CHECK_INT(er_image_decode(png, len, 16, 1, &img, &err), ER_OK);
     er_image_free(&img);
     test_free(png);
