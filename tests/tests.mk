@@ -99,3 +99,4 @@ test: test-build
 	 if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	 echo "make test: all suites passed"
 .PHONY: test
+include tests/fuzz/fuzz.mk
