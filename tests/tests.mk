@@ -100,3 +100,10 @@ test: test-build
 	 echo "make test: all suites passed"
 .PHONY: test
 include tests/fuzz/fuzz.mk
+
+# ---- soak (issue #10): 20,000 requests through one resnet20 module ----
+# (tests/js/soak.test.mjs runs 2,000 of them in make test)
+SOAK_COUNT ?= 20000
+soak: deps-test all
+	@node tests/soak/soak.mjs --count $(SOAK_COUNT)
+.PHONY: soak
