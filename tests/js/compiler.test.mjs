@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
 
+import { mutateModels } from '../fuzz/mutate-models.mjs';
+
 ort.env.logLevel = 'error';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -186,33 +188,10 @@ test('a symbolic batch dimension should be pinned to 1', () => {
 });
 
 test('mutated models should never crash the sanitized compiler (400 variants)', () => {
+  // make fuzz runs 10,000 (tests/fuzz/mutate-models.mjs).
   const sources = [resnet20, path.join(models, 'local_function.onnx'),
     path.join(shared, 'onnx-tests/node/test_conv_with_strides_padding/model.onnx')];
-  let seed = 99, accepted = 0, rejected = 0;
-  const rand = (n) => ((seed = (seed * 1664525 + 1013904223) >>> 0) % n);
-  for (let k = 0; k < 400; k++) {
-    const src = fs.readFileSync(sources[k % sources.length]);
-    // Mutations near the front hit headers and lengths; ResNet weights are mostly payload.
-    const span = Math.min(src.length, k % 3 === 0 ? 8192 : src.length);
-    const bytes = Buffer.from(src);
-    const kind = k % 4;
-    let mutated = bytes;
-    if (kind === 0) for (let i = 0; i < 4; i++) bytes[rand(span)] ^= 1 << rand(8);
-    else if (kind === 1) bytes[rand(span)] = [0x00, 0xff, 0x7f, 0x80][rand(4)];
-    else if (kind === 2) mutated = bytes.subarray(0, rand(span) + 1);
-    else mutated = Buffer.concat([bytes.subarray(0, rand(span)), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), bytes.subarray(rand(span))]);
-    const file = path.join(work, 'mutant.onnx');
-    fs.writeFileSync(file, mutated);
-    const r = compile(file, [], sanitized);
-    assert.ok(!/Sanitizer|runtime error/.test(r.stderr), `sanitizer report on mutant ${k}:\n${r.stderr}`);
-    assert.ok(r.status === 0 || r.status === 2, `mutant ${k} exited ${r.status} (${r.signal || ''}): ${r.stderr}`);
-    if (r.status === 0) accepted++;
-    else {
-      assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line for mutant ${k}`);
-      rejected++;
-    }
-    for (const ext of ['.c', '.h', '.weights']) fs.rmSync(r.out.replace(/\.c$/, ext), { force: true });
-  }
+  const { accepted, rejected } = mutateModels({ count: 400, sources });
   assert.ok(rejected > 100, `${rejected} mutants rejected, ${accepted} compiled`);
 });
 
