@@ -662,6 +662,24 @@ er_image_steps er_image_layout(const er_image *img)
     return s;
 }
 
+/* stb_image copies a PNG's IDAT chunks into a buffer it allocates at the
+   first one that is not empty; an empty one before that is copied with
+   memcpy(NULL, data, 0), which C leaves undefined (UBSan reports it, and a
+   compiler may then assume the buffer non-NULL and drop stb's later "no
+   IDAT" check). Such files (found by tests/fuzz/fuzz_image.c) are refused
+   here: returns the offset of an empty IDAT before any data, or 0. The
+   chunks are walked as stb walks them: length, type, data, CRC. */
+static size_t png_empty_idat(const uint8_t *d, size_t len)
+{
+    for (size_t at = 8; len - at >= 12;) {
+        const uint32_t n = get(d + at, 4, 1);
+        if (memcmp(d + at + 4, "IDAT", 4) == 0) return n == 0 ? at : 0;
+        if (memcmp(d + at + 4, "IEND", 4) == 0 || n > len - at - 12) return 0;
+        at += 12 + (size_t)n;
+    }
+    return 0;
+}
+
 /* The size against the limits, as E_LIMIT naming the limit that failed. */
 static er_code check_size(uint64_t w, uint64_t h, uint64_t max_pixels, er_error *err)
 {
@@ -694,6 +712,8 @@ static er_code check_header(const uint8_t *data, size_t len, uint64_t max_pixels
     if (len >= 24 && memcmp(data, png_ihdr, sizeof png_ihdr) == 0) {
         er_code rc = check_size(get(data + 16, 4, 1), get(data + 20, 4, 1), max_pixels, err);
         if (rc != ER_OK) return rc;
+        const size_t empty = png_empty_idat(data, len);
+        if (empty) return er_fail(err, ER_E_DECODE, "corrupt PNG: an empty IDAT chunk at byte %zu, before any image data", empty);
     }
     stbi__g_failure_reason = NULL;
     size_t failures = er_mem_failures();
