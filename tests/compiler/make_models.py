@@ -15,6 +15,7 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   dropout_training_zero.onnx  Dropout in training mode with ratio 0 (an identity), mask output too
   dropout_training_half.onnx  Dropout in training mode with ratio 0.5 (random: refused)
   empty_slice.onnx          a constant sliced past its end (an empty tensor, folded) joined to x
+  big_conv.onnx             Conv X [1,336,518,518] W [1,336,7,7] (issue #10: sizes past 32 bits)
 """
 import os
 import sys
@@ -167,3 +168,11 @@ save("empty_slice.onnx", helper.make_graph(
     [numpy_helper.from_array(np.arange(3, dtype=np.float32), "A"),
      numpy_helper.from_array(np.array([5], np.int64), "starts"),
      numpy_helper.from_array(np.array([9], np.int64), "ends")]))
+
+# Issue #10: a Conv whose im2col sizes are far past 32 bits when multiplied
+# out (K = 336*7*7 = 16464 rows, 512*512 output pixels: 4.3e9 products). It
+# must compile, and run natively under ASan without leaving its arena.
+save("big_conv.onnx", helper.make_graph(
+    [helper.make_node("Conv", ["x", "W"], ["y"], name="big")],
+    "g", [value("x", [1, 336, 518, 518])], [value("y", [1, 1, 512, 512])],
+    [numpy_helper.from_array(((np.arange(336 * 49) % 13 - 6) / 64).astype(np.float32).reshape(1, 336, 7, 7), "W")]))

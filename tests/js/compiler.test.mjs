@@ -195,6 +195,43 @@ test('mutated models should never crash the sanitized compiler (400 variants)', 
   assert.ok(rejected > 100, `${rejected} mutants rejected, ${accepted} compiled`);
 });
 
+test('a Conv past 32-bit sizes (X [1,336,518,518], W [1,336,7,7]) should compile and stay in its arena under ASan', () => {
+  // Issue #10's case: im2col K = 16464 rows by 262144 output pixels. The
+  // model runs natively with the sanitized kernels; ASan stops it at the
+  // first byte outside the arena, and sampled outputs are checked against
+  // the sums computed here. (22 s and 0.75 GB.)
+  const r = compile(path.join(models, 'big_conv.onnx'));
+  assert.equal(r.status, 0, r.stderr);
+  const exe = r.out.replace(/\.c$/, '');
+  execFileSync('gcc', ['-std=c99', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined',
+    '-fno-sanitize-recover=all', '-I', path.join(root, 'src/kernels'), '-I', path.join(root, 'src/runtime'),
+    '-I', path.dirname(r.out), r.out, ...['build/tests/harness.o', 'build/native/compiler/onnx_reader.o',
+      'build/native/compiler/util.o', 'build/native/compiler/ir.o', 'build/native-san/libedgerun-kernels.a']
+      .map((p) => path.join(root, p)), '-lm', '-o', exe]);
+  const C = 336, H = 518, K = 7, HO = 512;
+  const x = new Float32Array(C * H * H);
+  for (let i = 0; i < x.length; i++) x[i] = ((Math.imul(i, 2654435761) >>> 0) % 17) / 8 - 1;
+  const dir = fs.mkdtempSync(path.join(work, 'big-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'input_0.bin'), Buffer.from(x.buffer));
+    const run = spawnSync(exe, ['--io', dir], { encoding: 'utf8', timeout: 300000 });
+    assert.equal(run.status, 0, `${run.stderr}`.slice(0, 3000));
+    const y = new Float32Array(new Uint8Array(fs.readFileSync(path.join(dir, 'output_0.bin'))).buffer);
+    assert.equal(y.length, HO * HO);
+    const w = Float32Array.from({ length: C * K * K }, (_, i) => ((i % 13) - 6) / 64); // as make_models.py writes W
+    for (const [oy, ox] of [[0, 0], [511, 511], [0, 511], [511, 0], [255, 300], [17, 402]]) {
+      let want = 0;
+      for (let c = 0; c < C; c++)
+        for (let ky = 0; ky < K; ky++)
+          for (let kx = 0; kx < K; kx++) want += x[(c * H + oy + ky) * H + ox + kx] * w[(c * K + ky) * K + kx];
+      const got = y[oy * HO + ox];
+      assert.ok(Math.abs(got - want) <= 1e-3 * (1 + Math.abs(want)), `y[${oy}][${ox}] = ${got}, want ${want}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Build a compiled model natively with the test harness and run it on raw tensors.
 function runNative(cFile, inputs) {
   const exe = cFile.replace(/\.c$/, '');
