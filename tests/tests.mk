@@ -75,6 +75,8 @@ test-models: $(ARCH_MODELS:%=$(TEST_MODELS)/%.wasm) $(LIGHT_MODELS:%=$(TEST_MODE
 TEST_BUILD := all build/native-san/edgerun-compile $(HARNESS_OBJS) test-models fixtures runtime-test-tools demo-site
 # js-ecosystem: what the npm package ships (the package, CLI and worker tests read it).
 TEST_BUILD += package-files
+# reliability (issue #10): the libFuzzer targets, which test-fuzz runs for 30 s each.
+TEST_BUILD += $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%) $(FUZZ_DIR)/seeds/.done
 NODE_TESTS := tests/js/ tests/browser/
 
 test-build: deps-test
@@ -87,14 +89,14 @@ test-node: test-build
 
 test: test-build
 	@mkdir -p $(BUILD)/test-logs; failed=""; \
-	 for suite in test-kernels test-runtime conformance test-node; do \
+	 for suite in test-kernels test-runtime conformance test-node test-fuzz; do \
 	   echo "==== $$suite"; \
 	   if $(MAKE) --no-print-directory $$suite 2>&1 | tee $(BUILD)/test-logs/$$suite.log; \
 	     [ $${PIPESTATUS[0]} -eq 0 ]; then echo "$$suite: ok" >> $(BUILD)/test-logs/summary; \
 	   else failed="$$failed $$suite"; echo "$$suite: FAILED" >> $(BUILD)/test-logs/summary; fi; \
 	 done; \
 	 echo "==== summary"; \
-	 grep -h -E '^test-kernels:|^test-runtime:|passed, .* failed, .* skipped|^wasm sample:|^ℹ (tests|pass|fail|skipped) ' $(BUILD)/test-logs/*.log; \
+	 grep -h -E '^test-kernels:|^test-runtime:|passed, .* failed, .* skipped|^wasm sample:|^ℹ (tests|pass|fail|skipped) |^fuzz-[a-z]*: ' $(BUILD)/test-logs/*.log; \
 	 cat $(BUILD)/test-logs/summary; rm -f $(BUILD)/test-logs/summary; \
 	 if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	 echo "make test: all suites passed"

@@ -63,7 +63,7 @@ $(FUZZ_DIR)/fuzz-compiler: tests/fuzz/fuzz_compiler.c tests/fuzz/fuzz_util.h $(F
 $(FUZZ_DIR)/fuzz-tensor: tests/fuzz/fuzz_tensor.c tests/fuzz/fuzz_util.h $(FUZZ_DIR)/obj/fixture_multi.o $(FUZZ_RUNTIME_OBJS) $(FUZZ_KERNEL_OBJS)
 	$(fuzz_link)
 
-fuzz-build: deps-test $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 .PHONY: fuzz-build
 
 # Seed corpora, written by the project's scripts into build/fuzz/seeds/TARGET.
@@ -75,7 +75,7 @@ $(FUZZ_DIR)/seeds/.done: tests/fuzz/make_seeds.py tests/runtime/pillow_cases.py 
 	@/usr/bin/python3 tests/fuzz/make_seeds.py $(FUZZ_DIR)/seeds $(FUZZ_DIR)/cases $(SHARED)
 	@touch $@
 
-fuzz: fuzz-build $(FUZZ_DIR)/seeds/.done compiler build/native-san/edgerun-compile
+fuzz: deps-test fuzz-build $(FUZZ_DIR)/seeds/.done compiler build/native-san/edgerun-compile
 	@rm -f $(FUZZ_DIR)/summary.txt; failed=""; for t in $(FUZZ_TARGETS); do \
 	  sh tests/fuzz/run.sh $$t $(FUZZ_SECONDS) $(FUZZ_DIR) || failed="$$failed $$t"; done; \
 	 node tests/fuzz/mutate-models.mjs --count $(FUZZ_MUTANTS) --shared $(SHARED) || failed="$$failed mutated-models"; \
