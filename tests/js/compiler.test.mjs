@@ -50,6 +50,18 @@ function assertRejected(r, file, ...mentions) {
   return lines[0];
 }
 
+test('every model the compiler fuzz target crashed on should now be rejected cleanly', () => {
+  // tests/fuzz/regressions/compiler/: one file per finding of fuzz-compiler.
+  const dir = path.join(root, 'tests/fuzz/regressions/compiler');
+  const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+  assert.ok(files.length > 0, `no regression inputs in ${dir}`);
+  for (const file of files) {
+    const r = compile(file);
+    assert.ok(!/Sanitizer|runtime error/.test(r.stderr), `sanitizer report on ${file}:\n${r.stderr}`);
+    if (r.status !== 0) assertRejected(r, file);
+  }
+});
+
 test('a truncated model should be rejected with exit 2 and one line naming the file', () => {
   const bytes = fs.readFileSync(resnet20);
   for (const cut of [1, 7, 4096, Math.floor(bytes.length / 2), bytes.length - 1]) {
