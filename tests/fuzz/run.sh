@@ -28,9 +28,11 @@ if [ -d "$regress" ] && [ -n "$(ls "$regress")" ]; then
 fi
 log=$logs/$t.log
 before=$(ls "$findings" | wc -l)
+start=$(date +%s)
 "$exe" $opts -rss_limit_mb=2048 -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$findings/" \
     "$corpus" "$dir/seeds/$t" > "$log" 2>&1
 rc=$?
+elapsed=$(($(date +%s) - start))
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
 ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
@@ -44,7 +46,7 @@ if [ -z "$execs" ] || [ "$execs" -eq 0 ]; then
     echo "fuzz-$t: the fuzzer did not run (see $log)"
     status=1
 fi
-line="fuzz-$t: ${secs} s, ${execs:-0} executions, ${cov:-0} edges, ${ft:-0} features, corpus $(ls "$corpus" | wc -l), regressions replayed $replayed, findings $found$( [ $rc -ne 0 ] && echo " (exit $rc, see $log)")"
+line="fuzz-$t: ${elapsed} s of ${secs}, ${execs:-0} executions, ${cov:-0} edges, ${ft:-0} features, corpus $(ls "$corpus" | wc -l), regressions replayed $replayed, findings $found$( [ $rc -ne 0 ] && echo " (exit $rc, see $log)")"
 echo "$line"
 echo "$line" >> "$dir/summary.txt"
 exit $status
