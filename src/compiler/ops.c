@@ -113,7 +113,9 @@ int er_attr_string(const er_graph *g, const er_node *n, const char *name, const 
         return 0;
     }
     if (attr_type(g, n, a, ONNX_ATTR_STRING)) return -1;
-    if (memchr(a->s.data, 0, a->s.len)) return er_node_fail(g, n, "attribute '%s' contains a NUL byte", name);
+    /* An empty string has no data at all (NULL), which memchr may not be given. */
+    if (a->s.len && memchr(a->s.data, 0, a->s.len))
+        return er_node_fail(g, n, "attribute '%s' contains a NUL byte", name);
     *out = er_strndup(g->pool, (const char *)a->s.data, a->s.len);
     return *out ? 0 : -1;
 }
