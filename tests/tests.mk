@@ -5,6 +5,9 @@
 #   test-node         node's test runner over tests/js and tests/browser
 #                     (models against onnxruntime-node, CIFAR-10, Pillow, shim, demo)
 
+# The libFuzzer targets (issue #10); first, since TEST_BUILD below names them.
+include tests/fuzz/fuzz.mk
+
 # ---- conformance ----
 HARNESS_OBJS := $(BUILD)/tests/harness.o $(BUILD)/native/compiler/onnx_reader.o $(BUILD)/native/compiler/util.o \
   $(BUILD)/native/compiler/ir.o
@@ -101,7 +104,6 @@ test: test-build
 	 if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	 echo "make test: all suites passed"
 .PHONY: test
-include tests/fuzz/fuzz.mk
 
 # ---- soak (issue #10): 20,000 requests through one resnet20 module ----
 # (tests/js/soak.test.mjs runs 2,000 of them in make test)
