@@ -5,6 +5,8 @@
 #   make test         every test; installs what it needs first
 #   make model MODEL=x.onnx NAME=foo [LABELS=labels.txt] [NORM=m,s,m,s,m,s] [WEIGHTS=fp32|fp16|int8]
 #   make conformance  the ONNX conformance suite alone
+#   make fuzz         the four libFuzzer targets (FUZZ_SECONDS=60 each) and 10,000 mutated models
+#   make soak         20,000 mixed requests through one resnet20 module
 #   make bench        edgerun vs onnxruntime-web vs TF.js-wasm (bench/bench.mk)
 #   make zoo          the torchvision zoo built and matched against onnxruntime [ZOO=a,b]
 #   make deps         only install the Debian packages, the cJSON source and npm packages
@@ -115,6 +117,9 @@ APT_TEST  := python3-numpy python3-pil python3-onnx chromium node-typescript
 # JPEGs Pillow writes, which Pillow cannot do itself ----
 APT_TEST  += libjpeg-turbo-progs
 # ---- end image path ----
+# ---- reliability (issue #10): libFuzzer for clang-19 (tests/fuzz/fuzz.mk) ----
+APT_TEST  += libclang-rt-19-dev
+# ---- end reliability ----
 
 # Install the Debian packages of $(1) that are missing, saying which. (A
 # removed package can linger in dpkg as "config-files", so ask for "installed".)

@@ -5,6 +5,9 @@
 #   test-node         node's test runner over tests/js and tests/browser
 #                     (models against onnxruntime-node, CIFAR-10, Pillow, shim, demo)
 
+# The libFuzzer targets (issue #10); first, since TEST_BUILD below names them.
+include tests/fuzz/fuzz.mk
+
 # ---- conformance ----
 HARNESS_OBJS := $(BUILD)/tests/harness.o $(BUILD)/native/compiler/onnx_reader.o $(BUILD)/native/compiler/util.o \
   $(BUILD)/native/compiler/ir.o
@@ -90,6 +93,8 @@ TEST_BUILD := all build/native-san/edgerun-compile $(HARNESS_OBJS) test-models f
 TEST_BUILD += package-files
 # wasi-server (issue #12): the WASI commands (tests/js/wasi.test.mjs).
 TEST_BUILD += wasi
+# reliability (issue #10): the libFuzzer targets, which test-fuzz runs for 30 s each.
+TEST_BUILD += $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%) $(FUZZ_DIR)/seeds/.done
 NODE_TESTS := tests/js/ tests/browser/
 
 test-build: deps-test
@@ -102,15 +107,22 @@ test-node: test-build
 
 test: test-build
 	@mkdir -p $(BUILD)/test-logs; failed=""; \
-	 for suite in test-kernels test-runtime conformance test-node; do \
+	 for suite in test-kernels test-runtime conformance test-node test-fuzz; do \
 	   echo "==== $$suite"; \
 	   if $(MAKE) --no-print-directory $$suite 2>&1 | tee $(BUILD)/test-logs/$$suite.log; \
 	     [ $${PIPESTATUS[0]} -eq 0 ]; then echo "$$suite: ok" >> $(BUILD)/test-logs/summary; \
 	   else failed="$$failed $$suite"; echo "$$suite: FAILED" >> $(BUILD)/test-logs/summary; fi; \
 	 done; \
 	 echo "==== summary"; \
-	 grep -h -E '^test-kernels:|^test-runtime:|passed, .* failed, .* skipped|^wasm sample:|^ℹ (tests|pass|fail|skipped) ' $(BUILD)/test-logs/*.log; \
+	 grep -h -E '^test-kernels:|^test-runtime:|passed, .* failed, .* skipped|^wasm sample:|^ℹ (tests|pass|fail|skipped) |^fuzz-[a-z]*: ' $(BUILD)/test-logs/*.log; \
 	 cat $(BUILD)/test-logs/summary; rm -f $(BUILD)/test-logs/summary; \
 	 if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	 echo "make test: all suites passed"
 .PHONY: test
+
+# ---- soak (issue #10): 20,000 requests through one resnet20 module ----
+# (tests/js/soak.test.mjs runs 2,000 of them in make test)
+SOAK_COUNT ?= 20000
+soak: deps-test all
+	@node tests/soak/soak.mjs --count $(SOAK_COUNT)
+.PHONY: soak

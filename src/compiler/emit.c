@@ -128,7 +128,7 @@ static void put_attrs(FILE *f, const er_node *n)
         case ONNX_ATTR_STRING: {
             char buf[64];
             size_t len = a->s.len < sizeof buf - 1 ? a->s.len : sizeof buf - 1;
-            memcpy(buf, a->s.data, len);
+            if (len) memcpy(buf, a->s.data, len); /* an empty string has no data (NULL) */
             buf[len] = 0;
             fputs(", ", f);
             put_comment_text(f, a->name);

@@ -352,7 +352,7 @@ er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m)
         sorted[i] = g->nodes.items[order[i]];
         ((er_node *)sorted[i])->id = i;
     }
-    memcpy(g->nodes.items, sorted, (size_t)n_nodes * sizeof *sorted);
+    if (n_nodes) memcpy(g->nodes.items, sorted, (size_t)n_nodes * sizeof *sorted); /* items is NULL for 0 nodes */
 
     /* Graph outputs. */
     if (!og->n_outputs) {

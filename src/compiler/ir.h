@@ -108,6 +108,8 @@ typedef struct er_graph {
     er_vec prologue;             /* calls made before lowering that run at initialisation,
                                     first (weight dequantisation, weights.c) */
     const char *values_dir;      /* --values-from: where graph inputs that must be constant come from */
+    er_vec *call_sink;           /* where er_call_add appends: NULL for calls (er_set_call_sink); per
+                                    graph, so that nothing outlives the graph's pool */
     int32_t n_folded, n_fused;   /* statistics for the report */
 } er_graph;
 

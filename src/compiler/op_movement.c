@@ -19,11 +19,12 @@ static int strided_copy(er_graph *g, const er_node *n, int32_t x, int32_t y, int
 {
     int64_t dense[ER_MAX_RANK], d[ER_MAX_RANK], xs[ER_MAX_RANK], ys[ER_MAX_RANK];
     int64_t total = 1;
+    for (int32_t i = 0; i < rank; i++)
+        if (dims[i] == 0) return 0; /* nothing to move (the other dims may be anything: Tile of an empty x) */
     for (int32_t i = rank - 1; i >= 0; i--) {
         dense[i] = total;
-        total *= dims[i];
+        if (er_mul_i64(total, dims[i], &total)) return er_node_fail(g, n, "tensor too large");
     }
-    if (total == 0) return 0; /* nothing to move */
     if (!y_strides) y_strides = dense;
     int32_t k = 0;
     for (int32_t i = 0; i < rank; i++) {

@@ -113,7 +113,9 @@ int er_attr_string(const er_graph *g, const er_node *n, const char *name, const 
         return 0;
     }
     if (attr_type(g, n, a, ONNX_ATTR_STRING)) return -1;
-    if (memchr(a->s.data, 0, a->s.len)) return er_node_fail(g, n, "attribute '%s' contains a NUL byte", name);
+    /* An empty string has no data at all (NULL), which memchr may not be given. */
+    if (a->s.len && memchr(a->s.data, 0, a->s.len))
+        return er_node_fail(g, n, "attribute '%s' contains a NUL byte", name);
     *out = er_strndup(g->pool, (const char *)a->s.data, a->s.len);
     return *out ? 0 : -1;
 }
@@ -260,11 +262,9 @@ int er_forced_algo(er_graph *g, const er_node *n, const er_algo *table, int32_t 
     return er_node_fail(g, n, "--algo: %s has no algorithm '%s' (it has: %s)", n->op_type, pick->algo, known);
 }
 
-static er_vec *call_sink;
-
 void er_set_call_sink(er_graph *g, er_vec *sink)
 {
-    call_sink = sink ? sink : &g->calls;
+    g->call_sink = sink;
 }
 
 int er_call_add(er_graph *g, const er_node *n, int32_t k, const void *params, size_t params_size,
@@ -284,8 +284,7 @@ int er_call_add(er_graph *g, const er_node *n, int32_t k, const void *params, si
     c->n_args = n_args;
     for (int32_t i = 0; i < n_args; i++) c->args[i] = args[i];
     c->node = n->id;
-    if (!call_sink) call_sink = &g->calls;
-    return er_vec_push(g->pool, call_sink, c) < 0 ? -1 : 0;
+    return er_vec_push(g->pool, g->call_sink ? g->call_sink : &g->calls, c) < 0 ? -1 : 0;
 }
 
 /* The typed families are laid out in er_kernels.def in ER_ARITH_TYPE_LIST order,

@@ -145,6 +145,13 @@ const char *er_diag_message(void)
     return diag_set ? diag_message : NULL;
 }
 
+void er_diag_reset(void)
+{
+    diag_file = "<input>";
+    diag_message[0] = '\0';
+    diag_set = 0;
+}
+
 int er_mul_i64(int64_t a, int64_t b, int64_t *out)
 {
     if (a < 0 || b < 0) return -1;

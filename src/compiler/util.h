@@ -40,6 +40,10 @@ int er_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int er_vfail(const char *fmt, va_list ap);
 /* The recorded message ("FILE: what"), or NULL when nothing failed. */
 const char *er_diag_message(void);
+/* Forget the recorded failure and the file name: a program that compiles
+   more than one model in a process (the fuzz target tests/fuzz/) calls it
+   before each, so that "the first failure wins" holds per model. */
+void er_diag_reset(void);
 
 /* ---- files ---- */
 /* The whole file at path (plus a NUL byte), pool-owned; NULL with a diagnostic on failure or

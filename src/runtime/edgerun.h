@@ -62,8 +62,11 @@
      E_FIELD   a field is missing, unknown, of the wrong type, or out of range (names it)
      E_BASE64  the image is not valid base64 (names the offending offset)
      E_DECODE  the bytes are not a decodable JPEG/PNG/BMP/GIF/TGA (with stb_image's reason)
-     E_LIMIT   the image (or request) is larger than the configured limit;
-               images are judged by their header, before any pixel memory
+     E_LIMIT   the request or image is over a limit, which the message names:
+               request_bytes (64 MiB), json_depth (32), json_fields (4096
+               object members), image_side (16384 px), max_pixels
+               (er_set_max_pixels); all checked before allocating for what
+               they limit, images by their header
      E_SHAPE   the request contradicts the model's input shape
      E_MEMORY  an allocation failed (wasm32 memory ends at 2 GB)
 

@@ -662,6 +662,37 @@ er_image_steps er_image_layout(const er_image *img)
     return s;
 }
 
+/* stb_image copies a PNG's IDAT chunks into a buffer it allocates at the
+   first one that is not empty; an empty one before that is copied with
+   memcpy(NULL, data, 0), which C leaves undefined (UBSan reports it, and a
+   compiler may then assume the buffer non-NULL and drop stb's later "no
+   IDAT" check). Such files (found by tests/fuzz/fuzz_image.c) are refused
+   here: returns the offset of an empty IDAT before any data, or 0. The
+   chunks are walked as stb walks them: length, type, data, CRC. */
+static size_t png_empty_idat(const uint8_t *d, size_t len)
+{
+    for (size_t at = 8; len - at >= 12;) {
+        const uint32_t n = get(d + at, 4, 1);
+        if (memcmp(d + at + 4, "IDAT", 4) == 0) return n == 0 ? at : 0;
+        if (memcmp(d + at + 4, "IEND", 4) == 0 || n > len - at - 12) return 0;
+        at += 12 + (size_t)n;
+    }
+    return 0;
+}
+
+/* The size against the limits, as E_LIMIT naming the limit that failed. */
+static er_code check_size(uint64_t w, uint64_t h, uint64_t max_pixels, er_error *err)
+{
+    if (w > ER_MAX_IMAGE_SIDE || h > ER_MAX_IMAGE_SIDE)
+        return er_fail(err, ER_E_LIMIT, "the image is %llux%llu, over the limit image_side = %d", (unsigned long long)w,
+                       (unsigned long long)h, ER_MAX_IMAGE_SIDE);
+    if (w * h > max_pixels)
+        return er_fail(err, ER_E_LIMIT, "the image is %llux%llu = %llu pixels, over the limit max_pixels = %llu",
+                       (unsigned long long)w, (unsigned long long)h, (unsigned long long)(w * h),
+                       (unsigned long long)max_pixels);
+    return ER_OK;
+}
+
 /* What every decode checks first: a size, a header stb can read, the pixel
    limit. *w, *h: the stored size; *n: stb's channel count. */
 static er_code check_header(const uint8_t *data, size_t len, uint64_t max_pixels, int *w, int *h, int *n,
@@ -669,22 +700,28 @@ static er_code check_header(const uint8_t *data, size_t len, uint64_t max_pixels
 {
     if (len == 0) return er_fail(err, ER_E_DECODE, "the image is empty (0 bytes)");
     if (len > INT_MAX)
-        return er_fail(err, ER_E_LIMIT, "the image is %zu bytes; at most %d are supported", len, INT_MAX);
+        return er_fail(err, ER_E_LIMIT, "the image is %zu bytes, over the limit image_bytes = %d", len, INT_MAX);
     size_t bad_table = oversized_huffman_table(data, len);
     if (bad_table)
         return er_fail(err, ER_E_DECODE, "corrupt JPEG: a Huffman table of more than 256 symbols at byte %zu",
                        bad_table);
+    /* stb's PNG header reader refuses sizes over 2^30 bytes itself, and
+       says only "unknown image type" for them: a PNG's size is read here
+       first, so that an oversized one is E_LIMIT like any other format. */
+    static const uint8_t png_ihdr[16] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    if (len >= 24 && memcmp(data, png_ihdr, sizeof png_ihdr) == 0) {
+        er_code rc = check_size(get(data + 16, 4, 1), get(data + 20, 4, 1), max_pixels, err);
+        if (rc != ER_OK) return rc;
+        const size_t empty = png_empty_idat(data, len);
+        if (empty) return er_fail(err, ER_E_DECODE, "corrupt PNG: an empty IDAT chunk at byte %zu, before any image data", empty);
+    }
     stbi__g_failure_reason = NULL;
     size_t failures = er_mem_failures();
     if (!stbi_info_from_memory(data, (int)len, w, h, n))
         return decode_failure(err, failures, "reading the header of",
                               "not a decodable JPEG, PNG, BMP, GIF or TGA image");
     if (*w <= 0 || *h <= 0) return er_fail(err, ER_E_DECODE, "the image header gives an empty size %dx%d", *w, *h);
-    uint64_t pixels = (uint64_t)*w * (uint64_t)*h;
-    if (pixels > max_pixels)
-        return er_fail(err, ER_E_LIMIT, "the image is %dx%d = %llu pixels, over the limit of %llu", *w, *h,
-                       (unsigned long long)pixels, (unsigned long long)max_pixels);
-    return ER_OK;
+    return check_size((uint64_t)*w, (uint64_t)*h, max_pixels, err);
 }
 
 er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, int exif, er_image *img,

@@ -33,17 +33,54 @@ uint32_t er_runtime_max_pixels(void)
 
 /* ---- reading the request ------------------------------------------------- */
 
+/* The nesting depth and object members of JSON text, counted before cJSON
+   builds anything: a request of 64 MiB of '[' or of tiny members would
+   otherwise cost recursion (cJSON's own nesting limit, 1000, says only
+   "invalid JSON") or tens of bytes of tree per byte of text. Brackets and
+   colons inside strings do not count; the text need not be valid (cJSON
+   judges that next), so a stray ']' only lowers the depth. */
+static er_code check_json_limits(const char *text, size_t len, er_error *err)
+{
+    size_t depth = 0, fields = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') i++;
+            else if (c == '"') in_string = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > ER_MAX_JSON_DEPTH)
+                return er_fail(err, ER_E_LIMIT, "the request nests arrays and objects more than %d deep at offset "
+                               "%zu, over the limit json_depth = %d", ER_MAX_JSON_DEPTH, i, ER_MAX_JSON_DEPTH);
+        } else if (c == ']' || c == '}') {
+            if (depth) depth--;
+        } else if (c == ':') {
+            if (++fields > ER_MAX_JSON_FIELDS)
+                return er_fail(err, ER_E_LIMIT, "the request has more than %d object fields (at offset %zu), over "
+                               "the limit json_fields = %d", ER_MAX_JSON_FIELDS, i, ER_MAX_JSON_FIELDS);
+        }
+    }
+    return ER_OK;
+}
+
 static er_code parse_json(const char *text, size_t len, cJSON **root, er_error *err)
 {
     *root = NULL;
     if (!text || len == 0) return er_fail(err, ER_E_JSON, "the request is empty");
+    if (len > ER_MAX_REQUEST_BYTES)
+        return er_fail(err, ER_E_LIMIT, "the request is %zu bytes, over the limit request_bytes = %zu", len,
+                       ER_MAX_REQUEST_BYTES);
     /* cJSON would cut strings at a NUL; JSON text has no business holding one. */
     const char *nul = memchr(text, 0, len);
     if (nul) return er_fail(err, ER_E_JSON, "NUL byte at offset %zu", (size_t)(nul - text));
+    er_code rc = check_json_limits(text, len, err);
+    if (rc != ER_OK) return rc;
     /* cJSON allocates through er_mem_*, and fails the same way for a
        failed allocation as for bad syntax: the failure count tells them apart. */
-    cJSON_Hooks hooks = {er_mem_alloc, er_mem_free};
-    cJSON_InitHooks(&hooks);
     size_t failures = er_mem_failures();
     const char *end = NULL;
     *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -319,6 +356,12 @@ char *er_runtime_run(const char *text, size_t len)
     char *response;
     double t = er_now_ms(), now;
     memset(&err, 0, sizeof err);
+    /* cJSON's hooks are process-wide: set on every request, before anything
+       that may allocate or free a cJSON node, so no earlier caller of
+       cJSON_InitHooks (another library in a native program) decides where
+       this request's memory comes from. */
+    cJSON_Hooks hooks = {er_mem_alloc, er_mem_free};
+    cJSON_InitHooks(&hooks);
 
     if ((rc = parse_json(text, len, &root, &err)) != ER_OK) goto fail;
     if ((rc = read_fields(root, &r, &err)) != ER_OK) goto fail;

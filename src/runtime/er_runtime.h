@@ -38,9 +38,25 @@
      frees everything it allocated except the response it returns.
 
    LIMITS
-     Images over the pixel limit (er_runtime_set_max_pixels, default
-     50,000,000) are refused from their header, before any pixel memory is
-     allocated. Not thread-safe: one request at a time, like the model.
+     Each is checked before anything is allocated for what it limits, and
+     refused with E_LIMIT and a message that names it ("... over the limit
+     request_bytes = 67108864"):
+       request_bytes  ER_MAX_REQUEST_BYTES, the request's length
+       json_depth     ER_MAX_JSON_DEPTH, arrays and objects inside each other
+       json_fields    ER_MAX_JSON_FIELDS, object members in the whole request
+       image_side     ER_MAX_IMAGE_SIDE, an image's width or height (header)
+       max_pixels     width x height from the header (er_runtime_set_max_pixels,
+                      default 50,000,000)
+     Images are judged by their header, before any pixel memory is allocated.
+
+   STATE
+     A module keeps, between calls, only: the pixel limit (set by the
+     embedder, never by a request), the model description (er_info, built
+     once), the last response (er_exports.c, freed at the start of the next
+     run) and the allocator's counters. Everything else a request touches
+     (cJSON's allocator hooks, stb_image's failure reason) is set at the
+     start of every request. Not thread-safe: one request at a time, like
+     the model.
 */
 #ifndef ER_RUNTIME_H
 #define ER_RUNTIME_H
@@ -53,6 +69,13 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- limits (see LIMITS above) ------------------------------------------ */
+
+#define ER_MAX_REQUEST_BYTES ((size_t)64 << 20)
+#define ER_MAX_JSON_DEPTH 32
+#define ER_MAX_JSON_FIELDS 4096
+#define ER_MAX_IMAGE_SIDE 16384
 
 /* ---- errors (er_error.c) ------------------------------------------------- */
 

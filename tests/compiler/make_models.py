@@ -19,6 +19,7 @@ usage: /usr/bin/python3 tests/compiler/make_models.py OUT_DIR
   decomposed_near_misses.onnx     the same chains with a 4th power and a 0.6: not LayerNorm or Gelu
   einsum_*.onnx             Einsum equations to refuse: a non-letter, a term per input missing,
                             sizes or ranks that disagree, an output index no input has
+  big_conv.onnx             Conv X [1,336,518,518] W [1,336,7,7] (issue #10: sizes past 32 bits)
 """
 import os
 import sys
@@ -212,3 +213,11 @@ def decomposed(name, power, half):
 
 decomposed("decomposed_layernorm_gelu.onnx", 2.0, 0.5)
 decomposed("decomposed_near_misses.onnx", 4.0, 0.6)
+
+# Issue #10: a Conv whose im2col sizes are far past 32 bits when multiplied
+# out (K = 336*7*7 = 16464 rows, 512*512 output pixels: 4.3e9 products). It
+# must compile, and run natively under ASan without leaving its arena.
+save("big_conv.onnx", helper.make_graph(
+    [helper.make_node("Conv", ["x", "W"], ["y"], name="big")],
+    "g", [value("x", [1, 336, 518, 518])], [value("y", [1, 1, 512, 512])],
+    [numpy_helper.from_array(((np.arange(336 * 49) % 13 - 6) / 64).astype(np.float32).reshape(1, 336, 7, 7), "W")]))

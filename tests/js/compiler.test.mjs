@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
 
+import { mutateModels } from '../fuzz/mutate-models.mjs';
+
 ort.env.logLevel = 'error';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,6 +49,18 @@ function assertRejected(r, file, ...mentions) {
   assert.ok(!fs.existsSync(r.out.replace(/\.c$/, '.weights')), 'no weight blob is written');
   return lines[0];
 }
+
+test('every model the compiler fuzz target crashed on should now be rejected cleanly', () => {
+  // tests/fuzz/regressions/compiler/: one file per finding of fuzz-compiler.
+  const dir = path.join(root, 'tests/fuzz/regressions/compiler');
+  const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+  assert.ok(files.length > 0, `no regression inputs in ${dir}`);
+  for (const file of files) {
+    const r = compile(file);
+    assert.ok(!/Sanitizer|runtime error/.test(r.stderr), `sanitizer report on ${file}:\n${r.stderr}`);
+    if (r.status !== 0) assertRejected(r, file);
+  }
+});
 
 test('a truncated model should be rejected with exit 2 and one line naming the file', () => {
   const bytes = fs.readFileSync(resnet20);
@@ -216,34 +230,48 @@ test('a symbolic batch dimension should be pinned to 1', () => {
 });
 
 test('mutated models should never crash the sanitized compiler (400 variants)', () => {
+  // make fuzz runs 10,000 (tests/fuzz/mutate-models.mjs).
   const sources = [resnet20, path.join(models, 'local_function.onnx'),
     path.join(shared, 'onnx-tests/node/test_conv_with_strides_padding/model.onnx')];
-  let seed = 99, accepted = 0, rejected = 0;
-  const rand = (n) => ((seed = (seed * 1664525 + 1013904223) >>> 0) % n);
-  for (let k = 0; k < 400; k++) {
-    const src = fs.readFileSync(sources[k % sources.length]);
-    // Mutations near the front hit headers and lengths; ResNet weights are mostly payload.
-    const span = Math.min(src.length, k % 3 === 0 ? 8192 : src.length);
-    const bytes = Buffer.from(src);
-    const kind = k % 4;
-    let mutated = bytes;
-    if (kind === 0) for (let i = 0; i < 4; i++) bytes[rand(span)] ^= 1 << rand(8);
-    else if (kind === 1) bytes[rand(span)] = [0x00, 0xff, 0x7f, 0x80][rand(4)];
-    else if (kind === 2) mutated = bytes.subarray(0, rand(span) + 1);
-    else mutated = Buffer.concat([bytes.subarray(0, rand(span)), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), bytes.subarray(rand(span))]);
-    const file = path.join(work, 'mutant.onnx');
-    fs.writeFileSync(file, mutated);
-    const r = compile(file, [], sanitized);
-    assert.ok(!/Sanitizer|runtime error/.test(r.stderr), `sanitizer report on mutant ${k}:\n${r.stderr}`);
-    assert.ok(r.status === 0 || r.status === 2, `mutant ${k} exited ${r.status} (${r.signal || ''}): ${r.stderr}`);
-    if (r.status === 0) accepted++;
-    else {
-      assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line for mutant ${k}`);
-      rejected++;
-    }
-    for (const ext of ['.c', '.h', '.weights']) fs.rmSync(r.out.replace(/\.c$/, ext), { force: true });
-  }
+  const { accepted, rejected } = mutateModels({ count: 400, sources });
   assert.ok(rejected > 100, `${rejected} mutants rejected, ${accepted} compiled`);
+});
+
+test('a Conv past 32-bit sizes (X [1,336,518,518], W [1,336,7,7]) should compile and stay in its arena under ASan', () => {
+  // Issue #10's case: im2col K = 16464 rows by 262144 output pixels. The
+  // model runs natively with the sanitized kernels; ASan stops it at the
+  // first byte outside the arena, and sampled outputs are checked against
+  // the sums computed here. (22 s and 0.75 GB.)
+  const r = compile(path.join(models, 'big_conv.onnx'));
+  assert.equal(r.status, 0, r.stderr);
+  const exe = r.out.replace(/\.c$/, '');
+  execFileSync('gcc', ['-std=c99', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined',
+    '-fno-sanitize-recover=all', '-I', path.join(root, 'src/kernels'), '-I', path.join(root, 'src/runtime'),
+    '-I', path.dirname(r.out), r.out, ...['build/tests/harness.o', 'build/native/compiler/onnx_reader.o',
+      'build/native/compiler/util.o', 'build/native/compiler/ir.o', 'build/native-san/libedgerun-kernels.a']
+      .map((p) => path.join(root, p)), '-lm', '-o', exe]);
+  const C = 336, H = 518, K = 7, HO = 512;
+  const x = new Float32Array(C * H * H);
+  for (let i = 0; i < x.length; i++) x[i] = ((Math.imul(i, 2654435761) >>> 0) % 17) / 8 - 1;
+  const dir = fs.mkdtempSync(path.join(work, 'big-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'input_0.bin'), Buffer.from(x.buffer));
+    const run = spawnSync(exe, ['--io', dir], { encoding: 'utf8', timeout: 300000 });
+    assert.equal(run.status, 0, `${run.stderr}`.slice(0, 3000));
+    const y = new Float32Array(new Uint8Array(fs.readFileSync(path.join(dir, 'output_0.bin'))).buffer);
+    assert.equal(y.length, HO * HO);
+    const w = Float32Array.from({ length: C * K * K }, (_, i) => ((i % 13) - 6) / 64); // as make_models.py writes W
+    for (const [oy, ox] of [[0, 0], [511, 511], [0, 511], [511, 0], [255, 300], [17, 402]]) {
+      let want = 0;
+      for (let c = 0; c < C; c++)
+        for (let ky = 0; ky < K; ky++)
+          for (let kx = 0; kx < K; kx++) want += x[(c * H + oy + ky) * H + ox + kx] * w[(c * K + ky) * K + kx];
+      const got = y[oy * HO + ox];
+      assert.ok(Math.abs(got - want) <= 1e-3 * (1 + Math.abs(want)), `y[${oy}][${ox}] = ${got}, want ${want}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // Build a compiled model natively with the test harness and run it on raw tensors.

@@ -104,20 +104,6 @@ function png(width, height, rows) {
     return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr),
         pngChunk('IDAT', deflateSync(Buffer.concat(raw))), pngChunk('IEND', Buffer.alloc(0))]);
 }
-// A 24-bit BMP header claiming width x height, with no pixel data.
-function bmpHeader(width, height) {
-    const b = Buffer.alloc(54);
-    b.write('BM', 0, 'latin1');
-    b.writeUInt32LE(54 + width * height * 3, 2);
-    b.writeUInt32LE(54, 10);
-    b.writeUInt32LE(40, 14);
-    b.writeInt32LE(width, 18);
-    b.writeInt32LE(height, 22);
-    b.writeUInt16LE(1, 26);
-    b.writeUInt16LE(24, 28);
-    return b;
-}
-
 // The NCHW tensor edgerun.h's pre-processing makes of an RGB image already at
 // the model's size: (p/255 - mean_c)/std_c.
 function expectedTensor(rgb, width, height, norm) {
@@ -595,15 +581,17 @@ describe('run() on the classifier fixture', () => {
     });
 
     test('E_MEMORY: an image the module cannot allocate, after raising maxPixels', async (t) => {
-        // A 24-bit BMP is decoded into one w*h*3 allocation, which stb_image
-        // accepts up to 2^31-1 bytes. The largest such image cannot fit in a
-        // memory of at most 2 GiB that also holds the module's data and stack.
+        // Images are at most 16384 pixels a side (the image_side limit), so
+        // the largest 24-bit BMP is 0.8 GB; a progressive JPEG of 16384 x 16384
+        // x 3 makes stb_image allocate 2.4 GB of coefficient and sample planes
+        // up front, more than a memory of at most 2 GiB can give.
         const max = memoryMax(readFileSync(CLASSIFIER));
         if (max > 2 ** 31) return t.skip(`the module's memory may grow to ${max} bytes, enough for any image stb_image accepts`);
-        const side = Math.floor(Math.sqrt((2 ** 31 - 1) / 3));
+        const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xc2, 0x00, 0x11, 0x08, 0x40, 0x00, 0x40, 0x00, 0x03,
+            0x01, 0x11, 0x00, 0x02, 0x11, 0x00, 0x03, 0x11, 0x00, 0xff, 0xd9]);
         const big = await edgerun.load(CLASSIFIER, { maxPixels: 2 ** 32 - 1 });
         try {
-            await rejects(big.run({ input: bmpHeader(side, side) }), 'E_MEMORY');
+            await rejects(big.run({ input: jpeg }), 'E_MEMORY');
             checkClassifier(await big.run({ input: png32 }));
         } finally {
             big.dispose();

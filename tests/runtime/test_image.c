@@ -68,7 +68,7 @@ static void image_decode_should_refuse_an_image_over_the_limit_before_allocating
     er_mem_fail_after(0);
     test_free(png);
     CHECK_INT(rc, ER_E_LIMIT);
-    CHECK_STR(err.message, "the image is 10000x10000 = 100000000 pixels, over the limit of 50000000");
+    CHECK_STR(err.message, "the image is 10000x10000 = 100000000 pixels, over the limit max_pixels = 50000000");
     CHECK_INT(er_mem_live_blocks(), before);
     CHECK(img.pixels == NULL);
 }
@@ -82,9 +82,34 @@ static void image_decode_should_take_the_limit_it_is_given(void)
     er_image img;
     er_error err;
     CHECK_INT(er_image_decode(png, len, 15, 1, &img, &err), ER_E_LIMIT);
-    CHECK_STR(err.message, "the image is 4x4 = 16 pixels, over the limit of 15");
+    CHECK_STR(err.message, "the image is 4x4 = 16 pixels, over the limit max_pixels = 15");
     CHECK_INT(er_image_decode(png, len, 16, 1, &img, &err), ER_OK);
     er_image_free(&img);
+    test_free(png);
+}
+
+static void image_decode_should_refuse_an_empty_idat_before_the_image_data(void)
+{
+    /* stb would memcpy 0 bytes to its NULL buffer (undefined behaviour;
+       tests/fuzz/regressions/image/png-empty-idat-memcpy-null). test_png
+       writes signature, IHDR (25 bytes), then IDAT: an empty IDAT goes
+       between them; one after the data is harmless and still decodes. */
+    uint8_t px[4 * 4];
+    fill(px, sizeof px);
+    size_t len;
+    uint8_t *png = test_png(4, 4, 1, px, &len);
+    static const uint8_t empty[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xaf, 0x06, 0x1e};
+    uint8_t *bad = malloc(len + 12);
+    memcpy(bad, png, 33);
+    memcpy(bad + 33, empty, 12);
+    memcpy(bad + 45, png + 33, len - 33);
+    er_image img;
+    er_error err;
+    size_t before = er_mem_live_blocks();
+    CHECK_INT(er_image_decode(bad, len + 12, 50000000, 1, &img, &err), ER_E_DECODE);
+    CHECK_STR(err.message, "corrupt PNG: an empty IDAT chunk at byte 33, before any image data");
+    CHECK_INT(er_mem_live_blocks(), before);
+    free(bad);
     test_free(png);
 }
 
@@ -396,6 +421,7 @@ void run_image_tests(void)
     RUN(image_decode_should_read_bmp);
     RUN(image_decode_should_refuse_an_image_over_the_limit_before_allocating);
     RUN(image_decode_should_take_the_limit_it_is_given);
+    RUN(image_decode_should_refuse_an_empty_idat_before_the_image_data);
     RUN(image_decode_should_give_stbs_reason_for_data_it_cannot_read);
     RUN(image_decode_should_refuse_huffman_tables_that_would_overrun_stb);
     RUN(image_decode_should_turn_any_failed_allocation_into_e_memory);

@@ -340,7 +340,7 @@ static void decode_prepare_should_refuse_an_image_over_the_limit(void)
     er_error err;
     double ms;
     CHECK_INT(er_image_decode_prepare(jpeg, len, 64 * 48 - 1, 1, &spec, out, &ms, &err), ER_E_LIMIT);
-    CHECK_STR(err.message, "the image is 64x48 = 3072 pixels, over the limit of 3071");
+    CHECK_STR(err.message, "the image is 64x48 = 3072 pixels, over the limit max_pixels = 3071");
     test_free(jpeg);
 }
 

@@ -336,7 +336,7 @@ static void an_image_over_the_pixel_limit_should_be_e_limit(void)
     CHECK_INT(er_set_max_pixels(0), 1199); /* 0 keeps the limit */
     const char *message = error_of(request, "E_LIMIT");
     er_set_max_pixels(previous);
-    CHECK_STR(message, "the image is 40x30 = 1200 pixels, over the limit of 1199");
+    CHECK_STR(message, "the image is 40x30 = 1200 pixels, over the limit max_pixels = 1199");
     free(request);
 }
 
@@ -462,6 +462,147 @@ static void exports_should_keep_the_response_until_the_next_run(void)
     free(request);
 }
 
+
+/* A 1x1 PNG whose header declares width x height (stb_image reads no CRC). */
+static char *declared_png_request(uint32_t width, uint32_t height)
+{
+    size_t len;
+    uint8_t *png = test_png(1, 1, 3, teal, &len);
+    test_put(png + 16, width, 4, 1);
+    test_put(png + 20, height, 4, 1);
+    char *request = test_image_request(png, len, "");
+    test_free(png);
+    return request;
+}
+
+static void every_limit_should_be_e_limit_naming_it(void)
+{
+    /* image_side, before max_pixels: a 100000 x 100000 header of a few bytes. */
+    char *request = declared_png_request(100000, 100000);
+    CHECK_STR(error_of(request, "E_LIMIT"), "the image is 100000x100000, over the limit image_side = 16384");
+    free(request);
+    request = declared_png_request(16385, 1);
+    CHECK_STR(error_of(request, "E_LIMIT"), "the image is 16385x1, over the limit image_side = 16384");
+    free(request);
+    request = declared_png_request(16384, 16384);
+    CHECK_STR(error_of(request, "E_LIMIT"), "the image is 16384x16384 = 268435456 pixels, over the limit max_pixels = "
+              "50000000");
+    free(request);
+
+    /* json_depth: the object and 32 arrays are 33 deep; 31 arrays are only
+       E_FIELD (the value is wrong, not too deep). */
+    char deep[128];
+    for (int arrays = 32; arrays >= 31; arrays--) {
+        size_t n = (size_t)sprintf(deep, "{\"input\":");
+        for (int i = 0; i < arrays; i++) deep[n++] = '[';
+        for (int i = 0; i < arrays; i++) deep[n++] = ']';
+        memcpy(deep + n, "}", 2);
+        if (arrays == 32)
+            CHECK_STR(error_of(deep, "E_LIMIT"), "the request nests arrays and objects more than 32 deep at offset "
+                      "40, over the limit json_depth = 32");
+        else
+            CHECK_STR(error_of(deep, "E_FIELD"), "\"input\" must be a base64 string for an image request");
+    }
+    /* Brackets inside strings do not count. */
+    char quoted[160] = "{\"input\":\"";
+    for (int i = 0; i < 100; i++) strcat(quoted, "[");
+    strcat(quoted, "\"}");
+    CHECK_STR(error_of(quoted, "E_BASE64"), "invalid character '[' at offset 0");
+
+    /* json_fields: 4097 members, counted before cJSON builds any of them. */
+    size_t cap = 4097 * 12 + 16;
+    char *wide = malloc(cap), *o = wide;
+    o += sprintf(o, "{\"input\":\"\"");
+    for (int i = 1; i < 4097; i++) o += sprintf(o, ",\"%d\":0", i);
+    strcpy(o, "}");
+    size_t before = er_mem_live_blocks();
+    CHECK_STR(error_of(wide, "E_LIMIT"), "the request has more than 4096 object fields (at offset 35766), over the "
+              "limit json_fields = 4096");
+    CHECK_INT(er_mem_live_blocks(), before);
+    free(wide);
+
+    /* request_bytes: 64 MiB + 1, refused before it is even scanned. */
+    size_t big = ER_MAX_REQUEST_BYTES + 1;
+    char *huge = malloc(big);
+    memset(huge, ' ', big);
+    huge[0] = '{';
+    huge[big - 1] = '}';
+    char *response = er_runtime_run(huge, big);
+    free(huge);
+    CHECK(response != NULL);
+    CHECK_STR(response, "{\"error\":{\"code\":\"E_LIMIT\",\"message\":\"the request is 67108865 bytes, over the limit "
+              "request_bytes = 67108864\"}}");
+    er_mem_free(response);
+    CHECK(still_works());
+}
+
+static char *copy_of(const char *text)
+{
+    char *s = malloc(strlen(text) + 1);
+    return s ? strcpy(s, text) : NULL;
+}
+
+/* The response without its timings, as text (caller frees with free()). */
+static char *without_ms(const char *response)
+{
+    cJSON_Hooks hooks = {malloc, free};
+    cJSON_InitHooks(&hooks);
+    cJSON *r = cJSON_Parse(response);
+    if (!r) return NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(r, "ms");
+    char *text = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    return text;
+}
+
+static void every_response_should_depend_only_on_its_own_request(void)
+{
+    /* Requests of different sizes and options, valid and failing (E_MEMORY
+       and E_LIMIT among them, with the pixel limit changed in between and
+       restored), on one module: each answer must equal the answer the same
+       request got first, whatever ran in between. */
+    static const uint8_t red[3] = {250, 10, 10}, grey[3] = {90, 90, 90};
+    char *requests[8];
+    requests[0] = uniform_request(32, 32, teal, "");
+    requests[1] = uniform_request(300, 7, red, ",\"crop\":true,\"top\":5");
+    requests[2] = uniform_request(5, 64, grey, ",\"norm\":[0.5,0.5,0.5,0.5,0.5,0.5],\"exif\":false");
+    requests[3] = copy_of("{\"input\":\"AAAA\",\"crop\":1}");
+    requests[4] = declared_png_request(100000, 100000);
+    requests[5] = tensor_request(7, "3.5");
+    requests[6] = copy_of("{\"input\":\"iVBORw0KGgo=\"}");
+    requests[7] = uniform_request(64, 64, red, ",\"top\":0");
+    enum { N = sizeof requests / sizeof requests[0] };
+    char *first[N];
+    for (int i = 0; i < N; i++) first[i] = without_ms(er_run(requests[i], strlen(requests[i])));
+    uint32_t seed = 12345;
+    for (int k = 0; k < 200; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        const int i = (int)(seed >> 16) % N;
+        const int disturb = (int)(seed >> 8) % 4;
+        if (disturb == 1) { /* an allocation failure somewhere in another request */
+            er_mem_fail_after(1 + (seed >> 4) % 40);
+            er_run(requests[(i + 1) % N], strlen(requests[(i + 1) % N]));
+            er_mem_fail_after(0);
+        } else if (disturb == 2) { /* a request over a lowered pixel limit, then the limit restored */
+            uint32_t previous = er_set_max_pixels(100);
+            er_run(requests[1], strlen(requests[1]));
+            er_set_max_pixels(previous);
+        } else if (disturb == 3) {
+            er_run_tensors();
+        }
+        char *again = without_ms(er_run(requests[i], strlen(requests[i])));
+        int same = again && first[i] && strcmp(again, first[i]) == 0;
+        if (!same) er_test_fail(__FILE__, __LINE__, "same answer", requests[i]);
+        free(again);
+        if (!same) break;
+    }
+    for (int i = 0; i < N; i++) {
+        CHECK(first[i] != NULL);
+        free(first[i]);
+        free(requests[i]);
+    }
+}
+
 void run_protocol_tests(void)
 {
     RUN(info_should_describe_the_model);
@@ -480,4 +621,6 @@ void run_protocol_tests(void)
     RUN(tensor_request_should_feed_the_numbers_straight_to_the_model);
     RUN(tensor_values_should_be_finite_float32_numbers);
     RUN(exports_should_keep_the_response_until_the_next_run);
+    RUN(every_limit_should_be_e_limit_naming_it);
+    RUN(every_response_should_depend_only_on_its_own_request);
 }
