@@ -78,20 +78,15 @@ const EXPORTS = ['memory', 'er_alloc', 'er_free', 'er_info', 'er_run', 'er_io_da
     'er_run_tensors', 'er_set_max_pixels'];
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
-const isNode = typeof process == 'object' && !!(process && process.versions && process.versions.node);
+const isNode = !!globalThis.process?.versions?.node;
 // Object.prototype.toString sees through realms (vm contexts, iframes), instanceof does not.
-const tag = (x) => Object.prototype.toString.call(x).slice(8, -1);
-const list = (a) => '[' + Array.from(a).join(',') + ']';
-const now = () => (typeof performance == 'object' ? performance.now() : Date.now());
+const tag = (x) => ({}).toString.call(x).slice(8, -1);
+const list = (a) => `[${a}]`;
 const u8 = (v) => (ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v));
 const binary = (v) => tag(v) == 'ArrayBuffer' || ArrayBuffer.isView(v);
 const isUrl = (v) => typeof v == 'string' || tag(v) == 'URL'; // a URL or a path
 
-function fail(code, message, cause) {
-    const e = new Error(message, cause ? { cause } : undefined);
-    e.code = code;
-    return e;
-}
+const fail = (code, message, cause) => Object.assign(Error(message, cause && { cause }), { code });
 
 const loadError = (what, why, cause) => fail('E_LOAD', `edgerun.load: ${what}: ${why}`, cause);
 
@@ -104,11 +99,12 @@ function freeze(o) {
 // browser build: the specifier is computed (so that neither bundlers nor terser
 // turn it into a literal) and the comments tell webpack and vite to leave this
 // import() alone. Only ever reached under node.
+// The same import() loads edgerun-remote.js for load(src, {fallback}).
 const NODE = ['node', ''].join(':');
+const imp = (u) => import(/* webpackIgnore: true */ /* @vite-ignore */ u);
 function nodeModule(name) {
     const get = process.getBuiltinModule;
-    return get ? Promise.resolve(get(NODE + name))
-        : import(/* webpackIgnore: true */ /* @vite-ignore */ NODE + name);
+    return get ? Promise.resolve(get(NODE + name)) : imp(NODE + name);
 }
 
 // Every NAME.wasm has a twin NAME.relaxed.wasm built with relaxed SIMD
@@ -146,8 +142,25 @@ async function compile(src, relaxed) {
     return [await WebAssembly.compile(src), src.byteLength];
 }
 
-async function load(source, options) {
-    const o = options || {}, max = o.maxPixels, w = o.worker;
+// load() itself: locally, or with {fallback} remotely when that fails
+// (no WebAssembly, the module cannot be fetched, compiled or instantiated):
+// edgerun-remote.js, next to this file or at {remote: url}, is imported then.
+async function load(source, o) {
+    o = o || {};
+    try {
+        return await local(source, o);
+    } catch (e) {
+        if (!o.fallback || e.code != 'E_LOAD') throw e;
+        // {remote} is resolved as import() resolves it: against this file's URL.
+        const m = await imp(o.remote || beside(REMOTE)).catch((x) => {
+            throw fail('E_LOAD', `${e.message}; the fallback needs ${o.remote || REMOTE}: ${x.message}`, x);
+        });
+        return m.remote(o.fallback, e, requestText, fail, freeze);
+    }
+}
+
+async function local(source, o) {
+    const max = o.maxPixels, w = o.worker;
     if (max !== undefined && !(Number.isInteger(max) && max > 0 && max < 2 ** 32))
         throw fail('E_FIELD', `edgerun.load: options.maxPixels must be an integer in [1, 2^32), got ${max}`);
     if (!(w === undefined || typeof w == 'boolean' || isUrl(w)))
@@ -163,7 +176,7 @@ async function load(source, options) {
         const h = view();
         if (ptr + 8 > h.length) return EFAULT;
         // clock 0 is CLOCK_REALTIME; the others are monotonic.
-        const ns = BigInt(Math.round((id == 0 ? Date.now() : now()) * 1e6));
+        const ns = BigInt(Math.round((id == 0 ? Date : performance).now() * 1e6));
         new DataView(h.buffer).setBigUint64(ptr, ns, true);
         return 0;
     };
@@ -172,10 +185,10 @@ async function load(source, options) {
         for (const d of WebAssembly.Module.imports(module)) {
             if (d.kind != 'function') throw Error(`it imports ${d.module}.${d.name}, a ${d.kind}; edgerun provides only functions`);
             // Any import a future runtime might add gets a stub that fails the way WASI does.
+            // (The keys hold a '.', so no Object.prototype property is ever one.)
             (imports[d.module] = imports[d.module] || {})[d.name] =
-                d.module == 'wasi_snapshot_preview1' && d.name == 'clock_time_get' ? clock
-                : d.module == 'env' && d.name == 'emscripten_notify_memory_growth' ? view
-                : () => ENOSYS;
+                { 'wasi_snapshot_preview1.clock_time_get': clock, 'env.emscripten_notify_memory_growth': view }[d.module + '.' + d.name]
+                || (() => ENOSYS);
         }
         ex = (await WebAssembly.instantiate(module, imports)).exports;
         const missing = EXPORTS.filter((n) => !ex[n]);
@@ -217,6 +230,7 @@ function response(view, ptr) {
         throw fail('E_MODULE', `the module returned invalid JSON: ${s.slice(0, 80)}`, e);
     }
     if (r && r.error) throw fail(String(r.error.code), String(r.error.message));
+    r.where = 'local';
     return r;
 }
 
@@ -233,7 +247,7 @@ function requestText(input) {
     if (!input || typeof input != 'object')
         throw fail('E_FIELD', `model.run: the request must be a JSON string or an object, got ${input === null ? 'null' : typeof input}`);
     const v = input.input;
-    if (binary(v)) input = Object.assign({}, input, { input: input.type == 'tensor' ? Array.from(v, Number) : base64(u8(v)) });
+    if (binary(v)) input = { ...input, input: input.type == 'tensor' ? Array.from(v, Number) : base64(u8(v)) };
     try {
         return JSON.stringify(input);
     } catch (e) {
@@ -362,11 +376,13 @@ function model(ex, view, info) {
 // copies the inputs once (the caller keeps its arrays) and transfers the
 // copies; outputs are transferred back. Messages: {id, op, arg} -> {id, ok |
 // error: {code, message}, memory}.
-const WORKER = 'edgerun-worker.js';
+const WORKER = 'edgerun-worker.js', REMOTE = 'edgerun-remote.js';
 // Where this file was loaded from, and a function that starts the default
 // worker; each build sets them below the @exports marker (the ESM in the
 // `new Worker(new URL(..., import.meta.url))` form bundlers recognise).
 let here = '', defaultWorker = null;
+// A file next to this one: node's path or file: URL, elsewhere a URL.
+const beside = (f) => (isNode && !/^file:/.test(here) ? here.replace(/[^/\\]*$/, f) : new URL(f, here || location));
 
 async function inWorker(source, options, url, what) {
     const pending = new Map();
@@ -404,8 +420,7 @@ async function inWorker(source, options, url, what) {
             stop = () => w.terminate();
         } else if (isNode) {
             // A path as node takes it (absolute, or ./ from the working directory) or a file: URL.
-            const at = url ? (/^file:/i.test(url) ? new URL(url) : url)
-                : /^file:/.test(here) ? new URL(WORKER, here) : here.replace(/[^/\\]*$/, WORKER);
+            const at = url ? (/^file:/i.test(url) ? new URL(url) : url) : beside(WORKER);
             const w = new (await nodeModule('worker_threads')).Worker(at);
             w.on('message', settle).on('error', (e) => die(e.message)).on('exit', (c) => die(`exit status ${c}`));
             // The worker keeps node running only while a call waits for it.
@@ -417,7 +432,7 @@ async function inWorker(source, options, url, what) {
         // and a Response are read here and handed over.
         let src = source;
         if (isUrl(src))
-            src = isNode ? String(src) : String(new URL(src, typeof document == 'object' ? document.baseURI : location.href));
+            src = String(isNode ? src : new URL(src, globalThis.document?.baseURI || location.href));
         else if (binary(src)) src = u8(src).slice();
         else if (src && src.headers && src.arrayBuffer) src = await src.arrayBuffer();
         info = freeze(await call('load', () => [[src, options], binary(src) ? [src.buffer || src] : []]));
@@ -437,7 +452,7 @@ async function inWorker(source, options, url, what) {
                 const v = input && typeof input == 'object' && input.type != 'tensor' ? input.input : 0;
                 if (!binary(v)) return [[requestText(input)]];
                 const copy = u8(v).slice();
-                return [[requestText(Object.assign({}, input, { input: 0 })), copy], [copy.buffer]];
+                return [[requestText({ ...input, input: 0 }), copy], [copy.buffer]];
             });
         },
         runTensors(inputs) {
@@ -464,7 +479,7 @@ function options(o) {
         if (!o || typeof o != 'object') throw fail('E_FIELD', 'edgerun.options: pass an object such as {model: url}');
         Object.assign(settings, o);
     }
-    return Object.assign({}, settings);
+    return { ...settings };
 }
 
 function run(input) {

@@ -272,7 +272,7 @@ describe('the builds', () => {
             assert.deepEqual(Object.keys(lib).sort(), ['default', 'load', 'options', 'run']);
             assert.equal(lib.default, lib);
             const m = await lib.load(probe());
-            assert.deepEqual(await m.run({ via: f }), { via: f });
+            assert.deepEqual(await m.run({ via: f }), { via: f, where: 'local' });
             m.dispose();
         }
     });
@@ -360,7 +360,7 @@ describe('what the shim gives a module (probe)', () => {
             assert.deepEqual(Array.from(out.x_copy.data), [i, -i]);
         }
         // run() writes and reads through a fresh view too.
-        assert.deepEqual(await m.run({ after: 'growth' }), { after: 'growth' });
+        assert.deepEqual(await m.run({ after: 'growth' }), { after: 'growth', where: 'local' });
     });
 
     test('inputs are taken when runTensors is called, not when its turn comes', async () => {
@@ -377,14 +377,14 @@ describe('what the shim gives a module (probe)', () => {
     test('run() sends UTF-8 and reads UTF-8 back', async () => {
         const m = await edgerun.load(probe());
         const obj = { s: 'héllo wörld ✓ 😀 中文', n: [1, 2.5, -3e-7], nested: { t: true, z: null } };
-        assert.deepEqual(await m.run(obj), obj);
-        assert.deepEqual(await m.run(JSON.stringify(obj)), obj);
+        assert.deepEqual(await m.run(obj), { ...obj, where: 'local' });
+        assert.deepEqual(await m.run(JSON.stringify(obj)), { ...obj, where: 'local' });
     });
 
     test('a request the module cannot allocate is E_MEMORY, and the model stays usable', async () => {
         const m = await edgerun.load(probe());
         await rejects(m.run({ pad: 'x'.repeat(9000) }), 'E_MEMORY', /9\d{3} bytes/);
-        assert.deepEqual(await m.run({ ok: 1 }), { ok: 1 });
+        assert.deepEqual(await m.run({ ok: 1 }), { ok: 1, where: 'local' });
     });
 
     test('a trap is E_MODULE and disposes the model', async () => {
@@ -753,7 +753,7 @@ describe('the one-liner', () => {
         edgerun.options({ model: join(FIXTURES, 'missing.wasm') });
         await rejects(edgerun.run('{}'), 'E_LOAD', /missing\.wasm/);
         edgerun.options({ model: probe() });
-        assert.deepEqual(await edgerun.run({ now: 'probe' }), { now: 'probe' });
+        assert.deepEqual(await edgerun.run({ now: 'probe' }), { now: 'probe', where: 'local' });
         edgerun.options({ model: CLASSIFIER, maxPixels: 10 });
         await rejects(edgerun.run({ input: png(4, 4, Buffer.alloc(48)) }), 'E_LIMIT');
     });
