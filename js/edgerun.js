@@ -74,11 +74,10 @@ const TYPES = {
     int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
     int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
 };
-const EXPORTS = ['memory', 'er_alloc', 'er_free', 'er_info', 'er_run', 'er_io_data',
-    'er_run_tensors', 'er_set_max_pixels'];
+const EXPORTS = 'memory er_alloc er_free er_info er_run er_io_data er_run_tensors er_set_max_pixels'.split(' ');
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
-const isNode = !!globalThis.process?.versions?.node;
+const isNode = globalThis.process?.versions?.node; // truthy in node
 // Object.prototype.toString sees through realms (vm contexts, iframes), instanceof does not.
 const tag = (x) => ({}).toString.call(x).slice(8, -1);
 const list = (a) => `[${a}]`;
@@ -153,7 +152,7 @@ async function load(source, o) {
         if (!o.fallback || e.code != 'E_LOAD') throw e;
         // {remote} is resolved as import() resolves it: against this file's URL.
         const m = await imp(o.remote || beside(REMOTE)).catch((x) => {
-            throw fail('E_LOAD', `${e.message}; the fallback needs ${o.remote || REMOTE}: ${x.message}`, x);
+            throw fail('E_LOAD', `${e.message}; the fallback failed: ${x.message}`, x);
         });
         return m.remote(o.fallback, e, requestText, fail, freeze);
     }
@@ -167,7 +166,7 @@ async function local(source, o) {
         throw fail('E_FIELD', `edgerun.load: options.worker must be a boolean or the worker's URL, got ${tag(w)}`);
     const what = isUrl(source) ? String(source) : tag(source);
     if (w) return inWorker(source, { maxPixels: max, relaxed: o.relaxed }, w === true ? null : String(w), what);
-    let ex = null, heap = new Uint8Array(0), info;
+    let ex = null, heap = new Uint8Array(), info;
     // The wasm memory's buffer is replaced whenever it grows: every read and
     // write goes through view(), which notices and makes a new view.
     const view = () => (!ex || heap.buffer === ex.memory.buffer ? heap : (heap = new Uint8Array(ex.memory.buffer)));
@@ -176,7 +175,7 @@ async function local(source, o) {
         const h = view();
         if (ptr + 8 > h.length) return EFAULT;
         // clock 0 is CLOCK_REALTIME; the others are monotonic.
-        const ns = BigInt(Math.round((id == 0 ? Date : performance).now() * 1e6));
+        const ns = BigInt(Math.round((id == 0 || typeof performance != 'object' ? Date : performance).now() * 1e6));
         new DataView(h.buffer).setBigUint64(ptr, ns, true);
         return 0;
     };

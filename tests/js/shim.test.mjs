@@ -391,7 +391,7 @@ describe('what the shim gives a module (probe)', () => {
         const m = await edgerun.load(probe());
         const queued = m.run({ queued: 1 });
         await rejects(m.run('trap'), 'E_MODULE', /unreachable/);
-        assert.deepEqual(await queued, { queued: 1 });
+        assert.deepEqual(await queued, { queued: 1, where: 'local' });
         await rejects(m.run({ ok: 1 }), 'E_DISPOSED', /failed/);
         assert.equal(m.memoryBytes, 0);
     });
@@ -435,7 +435,7 @@ describe('what the shim gives a module (probe)', () => {
         m.dispose(); // twice is harmless
         await rejects(m.run({ b: 2 }), 'E_DISPOSED', /disposed/);
         await rejects(m.runTensors({ x: { data: [1, 2] } }), 'E_DISPOSED');
-        assert.deepEqual(await pending[0], { a: 1 });
+        assert.deepEqual(await pending[0], { a: 1, where: 'local' });
         assert.deepEqual(Array.from((await pending[1]).x_copy.data), [1, 2]);
         assert.equal(m.memoryBytes, 0);
     });
