@@ -34,6 +34,27 @@
      A worker that dies rejects its calls with E_MODULE and disposes the model.
      In node the worker keeps the process alive only while a call waits.
 
+   FALLBACK: RUNNING REMOTELY
+     const model = await edgerun.load(url, {fallback: 'https://host/v1/models/resnet20-cifar10'});
+     When the model cannot be loaded here (no WebAssembly, or the module
+     cannot be fetched, compiled or instantiated: any E_LOAD), it runs on an
+     `edgerun serve` server (js/server.mjs) instead: GET {fallback} gives the
+     model's info, POST {fallback}:run runs each request. The code for this is
+     edgerun-remote.js, a file shipped next to this one and imported (import())
+     only then; {remote: 'url'} names another copy (resolved as import()
+     resolves it: against this file's URL; in node a path or file: URL).
+     A cross-origin server needs `edgerun serve --cors ORIGIN` and the page's
+     CSP a connect-src that allows it; nothing else changes (no eval, no blob:).
+     The Model is the same: run() resolves to the server's Result; its errors
+     have the server's codes (the module's, or E_NOT_FOUND, E_BUSY, E_TIMEOUT,
+     E_TOO_LARGE...); E_REMOTE when the server cannot be reached or answers no
+     edgerun JSON. info is the server's, plus info.remote: the fallback URL.
+     runTensors() rejects with E_UNSUPPORTED (the REST API has no tensor
+     route; run({type: 'tensor', input}) works); memoryBytes is 0; calls are
+     not queued here. If the fallback fails too, load() rejects with E_LOAD
+     naming both failures. Every Result says where it ran: result.where is
+     'local' or 'remote'. edgerun.options({model, fallback}) falls back too.
+
    SOURCES load() accepts
      a URL (fetched; in node only http(s):, data: and blob: URLs are fetched,
      anything else is a file path or file: URL), an ArrayBuffer, any typed
@@ -46,7 +67,9 @@
      - the module's codes (E_JSON E_FIELD E_BASE64 E_DECODE E_LIMIT E_SHAPE
        E_MEMORY) with the module's message; runTensors checks its arguments
        itself and uses E_FIELD and E_SHAPE the same way;
-     - E_LOAD: the source cannot be read, is not wasm, or is not an edgerun module;
+     - E_LOAD: the source cannot be read, is not wasm, or is not an edgerun
+       module (with {fallback}: neither could the fallback be used);
+     - with {fallback}, a remote model's: the server's codes, E_REMOTE, E_UNSUPPORTED;
      - E_DISPOSED: the model was disposed;
      - E_MODULE: the module trapped or broke its protocol, or its worker
        died. Its memory can no longer be trusted, so the model is disposed.
@@ -487,7 +510,9 @@ function run(input) {
     if (!current || current.model !== model || current.maxPixels !== maxPixels || current.worker !== worker) {
         // The previous model finishes what it was asked, then goes away.
         if (current) current.loading.then((m) => m.dispose(), () => {});
-        const c = (current = { model, maxPixels, worker, loading: load(model, { maxPixels, worker }) });
+        // Every option reaches load() (relaxed, fallback, remote too); changing model,
+        // maxPixels or worker loads the model again.
+        const c = (current = { model, maxPixels, worker, loading: load(model, { ...settings }) });
         c.loading.catch(() => current === c && (current = null)); // a failed load is retried next time
     }
     return current.loading.then((m) => m.run(input));

@@ -155,3 +155,16 @@ test('CommonJS edgerun.js and edgerun.min.js find edgerun-remote.js next to them
         assert.equal(r.top[0].label, (await local.run({ input: CAT })).top[0].label);
     }
 });
+
+test('the one-liner falls back too: options({model, fallback}) then run()', async () => {
+    edgerun.options({ model: MISSING, fallback });
+    try {
+        const r = await edgerun.run({ input: CAT });
+        assert.equal(r.where, 'remote');
+        assert.equal(r.top[0].label, 'cat');
+        edgerun.options({ model: RESNET20 });
+        assert.equal((await edgerun.run({ input: CAT })).where, 'local');
+    } finally {
+        edgerun.options({ model: undefined, fallback: undefined });
+    }
+});
