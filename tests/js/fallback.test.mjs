@@ -27,7 +27,7 @@ const MISSING = join(ROOT, 'build/no-such-model.wasm');
 
 let server, fallback, local;
 before(async () => {
-    server = await startServer([{ name: 'resnet20-cifar10', path: RESNET20 }], { port: 0, workers: 1, log: () => {} });
+    server = await startServer([{ name: 'resnet20-cifar10', path: RESNET20 }], { port: 0, workers: 1, timeout: 3000, log: () => {} });
     fallback = `${server.url}/v1/models/resnet20-cifar10`;
     local = await edgerun.load(RESNET20);
 });
@@ -90,17 +90,26 @@ test('remote errors reject with the server\'s code and message, like local ones'
     }
     // Checked here before anything is sent, as locally.
     assert.equal(await code(m.run(42)), 'E_FIELD');
-    // The server's own codes come through too.
+    // The server's own codes come through too: with its workers gone, a run times out (--timeout 3000).
     const gone = await edgerun.load(MISSING, { fallback });
     await server.pools.get('resnet20-cifar10').close();
     try {
         const e = await gone.run({ input: CAT }).then(() => null, (x) => x);
-        assert.ok(e && /^E_/.test(e.code), String(e));
+        assert.equal(e && e.code, 'E_TIMEOUT', String(e));
+        assert.match(e.message, /the run took over 3000 ms/);
     } finally {
         await server.shutdown();
-        server = await startServer([{ name: 'resnet20-cifar10', path: RESNET20 }], { port: 0, workers: 1, log: () => {} });
+        server = await startServer([{ name: 'resnet20-cifar10', path: RESNET20 }], { port: 0, workers: 1, timeout: 3000, log: () => {} });
         fallback = `${server.url}/v1/models/resnet20-cifar10`;
     }
+});
+
+test('worker mode falls back too when its module cannot be loaded', async () => {
+    const m = await edgerun.load(MISSING, { worker: true, fallback });
+    assert.equal((await m.run({ input: CAT })).where, 'remote');
+    const e = await edgerun.load(MISSING, { worker: true }).then(() => null, (x) => x);
+    assert.equal(e.code, 'E_LOAD');
+    assert.doesNotMatch(e.message, /the fallback/);
 });
 
 test('runTensors on a remote model rejects with E_UNSUPPORTED', async () => {
