@@ -257,7 +257,8 @@ describe('the builds', () => {
             // A worker is only ever started from a URL: the caller's, or edgerun-worker.js next to this file.
             for (const w of code.match(/new\s+Worker\s*\([^)]*\)?/g) || [])
                 assert.match(w, /^new\s+Worker\s*\(\s*([\w$]+|new\s+URL\s*\(\s*([\w$]+|(['"])\.\/edgerun-worker\.js\3)\s*,)/, `${n}: ${w}`);
-            // The only dynamic import is node's built-in modules: not a literal, and marked for bundlers to leave alone.
+            // The only dynamic import (node's built-in modules, and edgerun-remote.js for {fallback}): not a
+            // literal, and marked for bundlers to leave alone.
             const imports = code.match(/\bimport\s*\([^)]*\)/g) || [];
             assert.equal(imports.length, 1, `${n}: ${imports.join(' ')}`);
             assert.match(imports[0], /^import\s*\(\s*[\w$]+(\s*\+\s*[\w$]+)?\s*\)$/, `${n}: the node import must not be a literal`);
