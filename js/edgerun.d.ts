@@ -4,10 +4,14 @@
 
 export as namespace edgerun;
 
-/** Codes of edgerun.h (from the module) plus the shim's own E_LOAD, E_DISPOSED, E_MODULE. */
+/** Codes of edgerun.h (from the module) plus the shim's own E_LOAD, E_DISPOSED, E_MODULE; a remote
+    model ({fallback}) also rejects with the server's codes (E_NOT_FOUND, E_BUSY, E_TIMEOUT, E_TOO_LARGE, ...),
+    E_REMOTE (the server cannot be reached or answers no edgerun JSON) and E_UNSUPPORTED (runTensors). */
 export type ErrorCode =
     | 'E_JSON' | 'E_FIELD' | 'E_BASE64' | 'E_DECODE' | 'E_LIMIT' | 'E_SHAPE' | 'E_MEMORY'
-    | 'E_LOAD' | 'E_DISPOSED' | 'E_MODULE';
+    | 'E_LOAD' | 'E_DISPOSED' | 'E_MODULE'
+    | 'E_REMOTE' | 'E_UNSUPPORTED' | 'E_NOT_FOUND' | 'E_BUSY' | 'E_TIMEOUT' | 'E_TOO_LARGE'
+    | 'E_PATH' | 'E_METHOD' | 'E_REQUEST';
 
 /** Every rejection of the shim is an Error with a code. */
 export interface EdgerunError extends Error {
@@ -32,6 +36,18 @@ export interface LoadOptions {
      * always loads the plain module. Default true.
      */
     relaxed?: boolean;
+    /**
+     * The model's URL on an `edgerun serve` server (https://host/v1/models/NAME). When the model cannot
+     * be loaded here (no WebAssembly, or the module cannot be fetched, compiled or instantiated), it runs
+     * there: the same Model, results with where: 'remote', the server's error codes. A cross-origin
+     * server needs `edgerun serve --cors ORIGIN`.
+     */
+    fallback?: string | URL;
+    /**
+     * Another copy of edgerun-remote.js, the code a fallback imports (default: the one next to the
+     * shim). Resolved as import() resolves it: against the shim's URL; in node a path or file: URL.
+     */
+    remote?: string | URL;
 }
 
 export interface TensorInfo {
@@ -61,6 +77,8 @@ export interface ModelInfo {
     readonly max_pixels: number;
     /** The .wasm file's byte length, or null when it is not known (a WebAssembly.Module, a compressed Response). */
     readonly size: number | null;
+    /** Only for a model that runs remotely ({fallback}): its URL on the server. */
+    readonly remote?: string;
 }
 
 /** Image bytes given as a typed array or ArrayBuffer are base64-encoded by the shim. */
@@ -104,12 +122,16 @@ export interface ClassifierResult {
     labels: string[] | null;
     top: { index: number; label: string | null; prob: number }[];
     ms: Timings;
+    /** Where it ran: 'local' (this process, or its worker) or 'remote' (the {fallback} server). */
+    where: 'local' | 'remote';
 }
 
 /** The response of any other model. */
 export interface OutputsResult {
     outputs: { [name: string]: { dims: number[]; data: number[] } };
     ms: Timings;
+    /** Where it ran: 'local' (this process, or its worker) or 'remote' (the {fallback} server). */
+    where: 'local' | 'remote';
 }
 
 export type Result = ClassifierResult | OutputsResult;
@@ -133,12 +155,13 @@ export interface TensorInput {
 
 export interface Model {
     readonly info: ModelInfo;
-    /** Current size of the module's memory, in bytes (0 once disposed); in worker mode, as of the last answer. */
+    /** Current size of the module's memory, in bytes (0 once disposed, and for a remote model); in worker mode, as of the last answer. */
     readonly memoryBytes: number;
     /** Run one request of edgerun.h (a JSON string, or an object written as JSON). Calls are queued. */
     run(request: string | ImageRequest | TensorRequest | object): Promise<Result>;
     /** Run the model on named tensors (as in the ONNX graph); resolves to copies of every output.
-        The inputs are copied when called (in worker mode the copies are transferred; yours stay usable). */
+        The inputs are copied when called (in worker mode the copies are transferred; yours stay usable).
+        A remote model ({fallback}) rejects with E_UNSUPPORTED: the server takes only run() requests. */
     runTensors(inputs: { [name: string]: TensorInput }): Promise<{ [name: string]: Tensor }>;
     /** Calls already made finish; later ones reject with E_DISPOSED; then the instance is dropped. */
     dispose(): void;
@@ -149,7 +172,8 @@ export interface Options extends LoadOptions {
     model?: Source;
 }
 
-/** Compile and instantiate a model module. Rejects with E_LOAD (or E_FIELD for bad options). */
+/** Compile and instantiate a model module (or, with {fallback}, use the server's when that fails).
+    Rejects with E_LOAD (or E_FIELD for bad options). */
 export function load(source: Source, options?: LoadOptions): Promise<Model>;
 /** Merge options for edgerun.run() and return them all; changing model (or maxPixels) switches model. */
 export function options(options?: Options): Options;

@@ -34,6 +34,27 @@
      A worker that dies rejects its calls with E_MODULE and disposes the model.
      In node the worker keeps the process alive only while a call waits.
 
+   FALLBACK: RUNNING REMOTELY
+     const model = await edgerun.load(url, {fallback: 'https://host/v1/models/resnet20-cifar10'});
+     When the model cannot be loaded here (no WebAssembly, or the module
+     cannot be fetched, compiled or instantiated: any E_LOAD), it runs on an
+     `edgerun serve` server (js/server.mjs) instead: GET {fallback} gives the
+     model's info, POST {fallback}:run runs each request. The code for this is
+     edgerun-remote.js, a file shipped next to this one and imported (import())
+     only then; {remote: 'url'} names another copy (resolved as import()
+     resolves it: against this file's URL; in node a path or file: URL).
+     A cross-origin server needs `edgerun serve --cors ORIGIN` and the page's
+     CSP a connect-src that allows it; nothing else changes (no eval, no blob:).
+     The Model is the same: run() resolves to the server's Result; its errors
+     have the server's codes (the module's, or E_NOT_FOUND, E_BUSY, E_TIMEOUT,
+     E_TOO_LARGE...); E_REMOTE when the server cannot be reached or answers no
+     edgerun JSON. info is the server's, plus info.remote: the fallback URL.
+     runTensors() rejects with E_UNSUPPORTED (the REST API has no tensor
+     route; run({type: 'tensor', input}) works); memoryBytes is 0; calls are
+     not queued here. If the fallback fails too, load() rejects with E_LOAD
+     naming both failures. Every Result says where it ran: result.where is
+     'local' or 'remote'. edgerun.options({model, fallback}) falls back too.
+
    SOURCES load() accepts
      a URL (fetched; in node only http(s):, data: and blob: URLs are fetched,
      anything else is a file path or file: URL), an ArrayBuffer, any typed
@@ -46,7 +67,9 @@
      - the module's codes (E_JSON E_FIELD E_BASE64 E_DECODE E_LIMIT E_SHAPE
        E_MEMORY) with the module's message; runTensors checks its arguments
        itself and uses E_FIELD and E_SHAPE the same way;
-     - E_LOAD: the source cannot be read, is not wasm, or is not an edgerun module;
+     - E_LOAD: the source cannot be read, is not wasm, or is not an edgerun
+       module (with {fallback}: neither could the fallback be used);
+     - with {fallback}, a remote model's: the server's codes, E_REMOTE, E_UNSUPPORTED;
      - E_DISPOSED: the model was disposed;
      - E_MODULE: the module trapped or broke its protocol, or its worker
        died. Its memory can no longer be trusted, so the model is disposed.
@@ -74,24 +97,18 @@ const TYPES = {
     int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
     int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
 };
-const EXPORTS = ['memory', 'er_alloc', 'er_free', 'er_info', 'er_run', 'er_io_data',
-    'er_run_tensors', 'er_set_max_pixels'];
+const EXPORTS = 'memory er_alloc er_free er_info er_run er_io_data er_run_tensors er_set_max_pixels'.split(' ');
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
-const isNode = typeof process == 'object' && !!(process && process.versions && process.versions.node);
+const isNode = globalThis.process?.versions?.node; // truthy in node
 // Object.prototype.toString sees through realms (vm contexts, iframes), instanceof does not.
-const tag = (x) => Object.prototype.toString.call(x).slice(8, -1);
-const list = (a) => '[' + Array.from(a).join(',') + ']';
-const now = () => (typeof performance == 'object' ? performance.now() : Date.now());
+const tag = (x) => ({}).toString.call(x).slice(8, -1);
+const list = (a) => `[${a}]`;
 const u8 = (v) => (ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v));
 const binary = (v) => tag(v) == 'ArrayBuffer' || ArrayBuffer.isView(v);
 const isUrl = (v) => typeof v == 'string' || tag(v) == 'URL'; // a URL or a path
 
-function fail(code, message, cause) {
-    const e = new Error(message, cause ? { cause } : undefined);
-    e.code = code;
-    return e;
-}
+const fail = (code, message, cause) => Object.assign(Error(message, cause && { cause }), { code });
 
 const loadError = (what, why, cause) => fail('E_LOAD', `edgerun.load: ${what}: ${why}`, cause);
 
@@ -104,11 +121,12 @@ function freeze(o) {
 // browser build: the specifier is computed (so that neither bundlers nor terser
 // turn it into a literal) and the comments tell webpack and vite to leave this
 // import() alone. Only ever reached under node.
+// The same import() loads edgerun-remote.js for load(src, {fallback}).
 const NODE = ['node', ''].join(':');
+const imp = (u) => import(/* webpackIgnore: true */ /* @vite-ignore */ u);
 function nodeModule(name) {
     const get = process.getBuiltinModule;
-    return get ? Promise.resolve(get(NODE + name))
-        : import(/* webpackIgnore: true */ /* @vite-ignore */ NODE + name);
+    return get ? Promise.resolve(get(NODE + name)) : imp(NODE + name);
 }
 
 // Every NAME.wasm has a twin NAME.relaxed.wasm built with relaxed SIMD
@@ -146,15 +164,32 @@ async function compile(src, relaxed) {
     return [await WebAssembly.compile(src), src.byteLength];
 }
 
-async function load(source, options) {
-    const o = options || {}, max = o.maxPixels, w = o.worker;
+// load() itself: locally, or with {fallback} remotely when that fails
+// (no WebAssembly, the module cannot be fetched, compiled or instantiated):
+// edgerun-remote.js, next to this file or at {remote: url}, is imported then.
+async function load(source, o) {
+    o = o || {};
+    try {
+        return await local(source, o);
+    } catch (e) {
+        if (!o.fallback || e.code != 'E_LOAD') throw e;
+        // {remote} is resolved as import() resolves it: against this file's URL.
+        const m = await imp(o.remote || beside(REMOTE)).catch((x) => {
+            throw fail('E_LOAD', `${e.message}; the fallback failed: ${x.message}`, x);
+        });
+        return m.remote(o.fallback, e, requestText, fail, freeze);
+    }
+}
+
+async function local(source, o) {
+    const max = o.maxPixels, w = o.worker;
     if (max !== undefined && !(Number.isInteger(max) && max > 0 && max < 2 ** 32))
         throw fail('E_FIELD', `edgerun.load: options.maxPixels must be an integer in [1, 2^32), got ${max}`);
     if (!(w === undefined || typeof w == 'boolean' || isUrl(w)))
         throw fail('E_FIELD', `edgerun.load: options.worker must be a boolean or the worker's URL, got ${tag(w)}`);
     const what = isUrl(source) ? String(source) : tag(source);
     if (w) return inWorker(source, { maxPixels: max, relaxed: o.relaxed }, w === true ? null : String(w), what);
-    let ex = null, heap = new Uint8Array(0), info;
+    let ex = null, heap = new Uint8Array(), info;
     // The wasm memory's buffer is replaced whenever it grows: every read and
     // write goes through view(), which notices and makes a new view.
     const view = () => (!ex || heap.buffer === ex.memory.buffer ? heap : (heap = new Uint8Array(ex.memory.buffer)));
@@ -163,7 +198,7 @@ async function load(source, options) {
         const h = view();
         if (ptr + 8 > h.length) return EFAULT;
         // clock 0 is CLOCK_REALTIME; the others are monotonic.
-        const ns = BigInt(Math.round((id == 0 ? Date.now() : now()) * 1e6));
+        const ns = BigInt(Math.round((id == 0 || typeof performance != 'object' ? Date : performance).now() * 1e6));
         new DataView(h.buffer).setBigUint64(ptr, ns, true);
         return 0;
     };
@@ -172,10 +207,10 @@ async function load(source, options) {
         for (const d of WebAssembly.Module.imports(module)) {
             if (d.kind != 'function') throw Error(`it imports ${d.module}.${d.name}, a ${d.kind}; edgerun provides only functions`);
             // Any import a future runtime might add gets a stub that fails the way WASI does.
+            // (The keys hold a '.', so no Object.prototype property is ever one.)
             (imports[d.module] = imports[d.module] || {})[d.name] =
-                d.module == 'wasi_snapshot_preview1' && d.name == 'clock_time_get' ? clock
-                : d.module == 'env' && d.name == 'emscripten_notify_memory_growth' ? view
-                : () => ENOSYS;
+                { 'wasi_snapshot_preview1.clock_time_get': clock, 'env.emscripten_notify_memory_growth': view }[d.module + '.' + d.name]
+                || (() => ENOSYS);
         }
         ex = (await WebAssembly.instantiate(module, imports)).exports;
         const missing = EXPORTS.filter((n) => !ex[n]);
@@ -217,6 +252,7 @@ function response(view, ptr) {
         throw fail('E_MODULE', `the module returned invalid JSON: ${s.slice(0, 80)}`, e);
     }
     if (r && r.error) throw fail(String(r.error.code), String(r.error.message));
+    r.where = 'local';
     return r;
 }
 
@@ -233,7 +269,7 @@ function requestText(input) {
     if (!input || typeof input != 'object')
         throw fail('E_FIELD', `model.run: the request must be a JSON string or an object, got ${input === null ? 'null' : typeof input}`);
     const v = input.input;
-    if (binary(v)) input = Object.assign({}, input, { input: input.type == 'tensor' ? Array.from(v, Number) : base64(u8(v)) });
+    if (binary(v)) input = { ...input, input: input.type == 'tensor' ? Array.from(v, Number) : base64(u8(v)) };
     try {
         return JSON.stringify(input);
     } catch (e) {
@@ -362,11 +398,13 @@ function model(ex, view, info) {
 // copies the inputs once (the caller keeps its arrays) and transfers the
 // copies; outputs are transferred back. Messages: {id, op, arg} -> {id, ok |
 // error: {code, message}, memory}.
-const WORKER = 'edgerun-worker.js';
+const WORKER = 'edgerun-worker.js', REMOTE = 'edgerun-remote.js';
 // Where this file was loaded from, and a function that starts the default
 // worker; each build sets them below the @exports marker (the ESM in the
 // `new Worker(new URL(..., import.meta.url))` form bundlers recognise).
 let here = '', defaultWorker = null;
+// A file next to this one: node's path or file: URL, elsewhere a URL.
+const beside = (f) => (isNode && !/^file:/.test(here) ? here.replace(/[^/\\]*$/, f) : new URL(f, here || location));
 
 async function inWorker(source, options, url, what) {
     const pending = new Map();
@@ -404,8 +442,7 @@ async function inWorker(source, options, url, what) {
             stop = () => w.terminate();
         } else if (isNode) {
             // A path as node takes it (absolute, or ./ from the working directory) or a file: URL.
-            const at = url ? (/^file:/i.test(url) ? new URL(url) : url)
-                : /^file:/.test(here) ? new URL(WORKER, here) : here.replace(/[^/\\]*$/, WORKER);
+            const at = url ? (/^file:/i.test(url) ? new URL(url) : url) : beside(WORKER);
             const w = new (await nodeModule('worker_threads')).Worker(at);
             w.on('message', settle).on('error', (e) => die(e.message)).on('exit', (c) => die(`exit status ${c}`));
             // The worker keeps node running only while a call waits for it.
@@ -417,7 +454,7 @@ async function inWorker(source, options, url, what) {
         // and a Response are read here and handed over.
         let src = source;
         if (isUrl(src))
-            src = isNode ? String(src) : String(new URL(src, typeof document == 'object' ? document.baseURI : location.href));
+            src = String(isNode ? src : new URL(src, globalThis.document?.baseURI || location.href));
         else if (binary(src)) src = u8(src).slice();
         else if (src && src.headers && src.arrayBuffer) src = await src.arrayBuffer();
         info = freeze(await call('load', () => [[src, options], binary(src) ? [src.buffer || src] : []]));
@@ -437,7 +474,7 @@ async function inWorker(source, options, url, what) {
                 const v = input && typeof input == 'object' && input.type != 'tensor' ? input.input : 0;
                 if (!binary(v)) return [[requestText(input)]];
                 const copy = u8(v).slice();
-                return [[requestText(Object.assign({}, input, { input: 0 })), copy], [copy.buffer]];
+                return [[requestText({ ...input, input: 0 }), copy], [copy.buffer]];
             });
         },
         runTensors(inputs) {
@@ -464,7 +501,7 @@ function options(o) {
         if (!o || typeof o != 'object') throw fail('E_FIELD', 'edgerun.options: pass an object such as {model: url}');
         Object.assign(settings, o);
     }
-    return Object.assign({}, settings);
+    return { ...settings };
 }
 
 function run(input) {
@@ -473,7 +510,9 @@ function run(input) {
     if (!current || current.model !== model || current.maxPixels !== maxPixels || current.worker !== worker) {
         // The previous model finishes what it was asked, then goes away.
         if (current) current.loading.then((m) => m.dispose(), () => {});
-        const c = (current = { model, maxPixels, worker, loading: load(model, { maxPixels, worker }) });
+        // Every option reaches load() (relaxed, fallback, remote too); changing model,
+        // maxPixels or worker loads the model again.
+        const c = (current = { model, maxPixels, worker, loading: load(model, { ...settings }) });
         c.loading.catch(() => current === c && (current = null)); // a failed load is retried next time
     }
     return current.loading.then((m) => m.run(input));

@@ -1,11 +1,12 @@
 # The JS shim: js/edgerun.js -> web/edgerun.js (UMD), web/edgerun.mjs (ESM),
-# web/edgerun.min.js (UMD minified with terser; the build fails over 10,240 bytes).
-SHIM := $(WEB)/edgerun.js $(WEB)/edgerun.mjs $(WEB)/edgerun.min.js $(WEB)/edgerun-worker.js
+# web/edgerun.min.js (UMD minified with terser; the build fails over 10,240 bytes),
+# with web/edgerun-worker.js (worker mode) and web/edgerun-remote.js ({fallback}).
+SHIM := $(WEB)/edgerun.js $(WEB)/edgerun.mjs $(WEB)/edgerun.min.js $(WEB)/edgerun-worker.js $(WEB)/edgerun-remote.js
 
 shim: $(SHIM)
 .PHONY: shim
 
-$(SHIM) &: js/edgerun.js js/edgerun-worker.js js/build.mjs package.json node_modules/.package-lock.json
+$(SHIM) &: js/edgerun.js js/edgerun-worker.js js/edgerun-remote.js js/build.mjs package.json node_modules/.package-lock.json
 	node js/build.mjs $(WEB)
 
 # The shim's own tests alone (`make test` runs every node test together).

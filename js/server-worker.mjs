@@ -16,7 +16,9 @@ import edgerun from '../web/edgerun.mjs';
 const model = await edgerun.load(workerData.path, workerData.maxPixels ? { maxPixels: workerData.maxPixels } : {});
 parentPort.on('message', async ({ id, body }) => {
     try {
-        parentPort.postMessage({ id, ok: JSON.stringify(await model.run(body)) });
+        // where: 'local' is the shim's, about this process: not part of the REST answer.
+        const { where, ...r } = await model.run(body);
+        parentPort.postMessage({ id, ok: JSON.stringify(r) });
     } catch (e) {
         parentPort.postMessage({ id, error: { code: String(e.code || 'E_MODULE'), message: String(e.message) } });
     }

@@ -81,13 +81,13 @@ describe('npm pack', () => {
         const files = packed.files.map((f) => f.path).sort();
         console.log(`edgerun-${PKG.version}.tgz: ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`);
         for (const f of ['package.json', 'README.md', 'LICENSE', 'THIRD-PARTY-NOTICES', 'js/edgerun.d.ts', 'bin/edgerun.mjs',
-            'web/edgerun.js', 'web/edgerun.mjs', 'web/edgerun.min.js', 'web/edgerun-worker.js',
+            'web/edgerun.js', 'web/edgerun.mjs', 'web/edgerun.min.js', 'web/edgerun-worker.js', 'web/edgerun-remote.js',
             'web/models/resnet20-cifar10.wasm', 'web/models/resnet56-cifar10.wasm', 'web/models/resnet20-cifar10.json',
             'web/models/resnet20-cifar10.relaxed.wasm', 'web/models/resnet56-cifar10.relaxed.wasm',
             'lib/wasm32-emscripten/build.json', 'lib/wasm32-emscripten/libedgerun-runtime.a', 'src/compiler/main.c',
             'js/server.mjs', 'js/server-worker.mjs'])
             assert.ok(files.includes(f), `${f} is in the package`);
-        const allowed = /^(package\.json|README\.md|LICENSE|THIRD-PARTY-NOTICES|js\/edgerun\.d\.ts|js\/server(-worker)?\.mjs|bin\/edgerun\.mjs|web\/edgerun(\.min|-worker)?\.m?js|web\/models\/resnet(20|32|44|56)-cifar10\.(wasm|relaxed\.wasm|json)|lib\/wasm32-emscripten\/(libedgerun-(runtime|kernels)\.a|build\.json)|src\/(compiler|kernels)\/[\w.]+\.(c|h|def)|src\/runtime\/(er_model|edgerun)\.h)$/;
+        const allowed = /^(package\.json|README\.md|LICENSE|THIRD-PARTY-NOTICES|js\/edgerun\.d\.ts|js\/server(-worker)?\.mjs|bin\/edgerun\.mjs|web\/edgerun(\.min|-worker|-remote)?\.m?js|web\/models\/resnet(20|32|44|56)-cifar10\.(wasm|relaxed\.wasm|json)|lib\/wasm32-emscripten\/(libedgerun-(runtime|kernels)\.a|build\.json)|src\/(compiler|kernels)\/[\w.]+\.(c|h|def)|src\/runtime\/(er_model|edgerun)\.h)$/;
         for (const f of files) assert.match(f, allowed, `${f} should not be in the package`);
         // Nothing taken from ../shared: no .onnx, no images, no test data.
         assert.ok(!files.some((f) => /\.(onnx|jpe?g|png|pb|csv)$/i.test(f)));
@@ -100,6 +100,7 @@ describe('npm pack', () => {
         assert.deepEqual(Object.keys(PKG.exports['.']).sort(), ['import', 'require', 'types']);
         assert.equal(PKG.exports['./models/*.wasm'], './web/models/*.wasm');
         assert.equal(PKG.exports['./server'], './js/server.mjs');
+        assert.equal(PKG.exports['./edgerun-remote.js'], './web/edgerun-remote.js');
         assert.equal(PKG.bin.edgerun, 'bin/edgerun.mjs');
         assert.deepEqual(PKG.dependencies, undefined, 'no runtime dependencies');
     });

@@ -243,7 +243,8 @@ describe('the builds', () => {
             // A worker is only ever started from a URL: the caller's, or edgerun-worker.js next to this file.
             for (const w of code.match(/new\s+Worker\s*\([^)]*\)?/g) || [])
                 assert.match(w, /^new\s+Worker\s*\(\s*([\w$]+|new\s+URL\s*\(\s*([\w$]+|(['"])\.\/edgerun-worker\.js\3)\s*,)/, `${n}: ${w}`);
-            // The only dynamic import is node's built-in modules: not a literal, and marked for bundlers to leave alone.
+            // The only dynamic import (node's built-in modules, and edgerun-remote.js for {fallback}): not a
+            // literal, and marked for bundlers to leave alone.
             const imports = code.match(/\bimport\s*\([^)]*\)/g) || [];
             assert.equal(imports.length, 1, `${n}: ${imports.join(' ')}`);
             assert.match(imports[0], /^import\s*\(\s*[\w$]+(\s*\+\s*[\w$]+)?\s*\)$/, `${n}: the node import must not be a literal`);
@@ -258,7 +259,7 @@ describe('the builds', () => {
             assert.deepEqual(Object.keys(lib).sort(), ['default', 'load', 'options', 'run']);
             assert.equal(lib.default, lib);
             const m = await lib.load(probe());
-            assert.deepEqual(await m.run({ via: f }), { via: f });
+            assert.deepEqual(await m.run({ via: f }), { via: f, where: 'local' });
             m.dispose();
         }
     });
@@ -346,7 +347,7 @@ describe('what the shim gives a module (probe)', () => {
             assert.deepEqual(Array.from(out.x_copy.data), [i, -i]);
         }
         // run() writes and reads through a fresh view too.
-        assert.deepEqual(await m.run({ after: 'growth' }), { after: 'growth' });
+        assert.deepEqual(await m.run({ after: 'growth' }), { after: 'growth', where: 'local' });
     });
 
     test('inputs are taken when runTensors is called, not when its turn comes', async () => {
@@ -363,21 +364,21 @@ describe('what the shim gives a module (probe)', () => {
     test('run() sends UTF-8 and reads UTF-8 back', async () => {
         const m = await edgerun.load(probe());
         const obj = { s: 'héllo wörld ✓ 😀 中文', n: [1, 2.5, -3e-7], nested: { t: true, z: null } };
-        assert.deepEqual(await m.run(obj), obj);
-        assert.deepEqual(await m.run(JSON.stringify(obj)), obj);
+        assert.deepEqual(await m.run(obj), { ...obj, where: 'local' });
+        assert.deepEqual(await m.run(JSON.stringify(obj)), { ...obj, where: 'local' });
     });
 
     test('a request the module cannot allocate is E_MEMORY, and the model stays usable', async () => {
         const m = await edgerun.load(probe());
         await rejects(m.run({ pad: 'x'.repeat(9000) }), 'E_MEMORY', /9\d{3} bytes/);
-        assert.deepEqual(await m.run({ ok: 1 }), { ok: 1 });
+        assert.deepEqual(await m.run({ ok: 1 }), { ok: 1, where: 'local' });
     });
 
     test('a trap is E_MODULE and disposes the model', async () => {
         const m = await edgerun.load(probe());
         const queued = m.run({ queued: 1 });
         await rejects(m.run('trap'), 'E_MODULE', /unreachable/);
-        assert.deepEqual(await queued, { queued: 1 });
+        assert.deepEqual(await queued, { queued: 1, where: 'local' });
         await rejects(m.run({ ok: 1 }), 'E_DISPOSED', /failed/);
         assert.equal(m.memoryBytes, 0);
     });
@@ -421,7 +422,7 @@ describe('what the shim gives a module (probe)', () => {
         m.dispose(); // twice is harmless
         await rejects(m.run({ b: 2 }), 'E_DISPOSED', /disposed/);
         await rejects(m.runTensors({ x: { data: [1, 2] } }), 'E_DISPOSED');
-        assert.deepEqual(await pending[0], { a: 1 });
+        assert.deepEqual(await pending[0], { a: 1, where: 'local' });
         assert.deepEqual(Array.from((await pending[1]).x_copy.data), [1, 2]);
         assert.equal(m.memoryBytes, 0);
     });
@@ -741,7 +742,7 @@ describe('the one-liner', () => {
         edgerun.options({ model: join(FIXTURES, 'missing.wasm') });
         await rejects(edgerun.run('{}'), 'E_LOAD', /missing\.wasm/);
         edgerun.options({ model: probe() });
-        assert.deepEqual(await edgerun.run({ now: 'probe' }), { now: 'probe' });
+        assert.deepEqual(await edgerun.run({ now: 'probe' }), { now: 'probe', where: 'local' });
         edgerun.options({ model: CLASSIFIER, maxPixels: 10 });
         await rejects(edgerun.run({ input: png(4, 4, Buffer.alloc(48)) }), 'E_LIMIT');
     });

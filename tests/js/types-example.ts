@@ -18,6 +18,12 @@ export async function example(file: Blob, jpeg: Uint8Array, response: Response):
     const model: Model = await load(sources[0], inWorker);
     const other: Model = await edgerun.load(sources[3], { worker: '/static/edgerun-worker.js' });
     const third: Model = await edgerun.load(new URL('m.wasm', 'https://example.com/'), { worker: new URL('https://example.com/w.js'), maxPixels: 10 });
+    // Remote when it cannot run here: where says which; info.remote is the server's URL.
+    const either: Model = await load('models/resnet20-cifar10.wasm', { fallback: 'https://example.com/v1/models/resnet20-cifar10',
+        remote: '/static/edgerun-remote.js' });
+    const ran: Result = await either.run({ input: jpeg });
+    const code: ErrorCode = 'E_REMOTE';
+    said.push(`${ran.where} ${either.info.remote ?? 'local'} ${code}`);
 
     // What the model says about itself.
     const info: ModelInfo = model.info;
