@@ -666,16 +666,22 @@ er_image_steps er_image_layout(const er_image *img)
    first one that is not empty; an empty one before that is copied with
    memcpy(NULL, data, 0), which C leaves undefined (UBSan reports it, and a
    compiler may then assume the buffer non-NULL and drop stb's later "no
-   IDAT" check). Such files (found by tests/fuzz/fuzz_image.c) are refused
-   here: returns the offset of an empty IDAT before any data, or 0. The
-   chunks are walked as stb walks them: length, type, data, CRC. */
-static size_t png_empty_idat(const uint8_t *d, size_t len)
+   IDAT" check). And it grows that buffer to an IDAT's declared length
+   before reading the data, so a 100-byte file claiming a 2 GiB chunk makes
+   it allocate 2 GiB. Both (found by tests/fuzz/fuzz_image.c) are refused
+   here: returns the offset of such an IDAT, 0 if none, and in *n its
+   declared length. The chunks are walked as stb walks them: length, type,
+   data, CRC. */
+static size_t png_bad_idat(const uint8_t *d, size_t len, uint32_t *n)
 {
+    int data = 0;
     for (size_t at = 8; len - at >= 12;) {
-        const uint32_t n = get(d + at, 4, 1);
-        if (memcmp(d + at + 4, "IDAT", 4) == 0) return n == 0 ? at : 0;
-        if (memcmp(d + at + 4, "IEND", 4) == 0 || n > len - at - 12) return 0;
-        at += 12 + (size_t)n;
+        *n = get(d + at, 4, 1);
+        const int idat = memcmp(d + at + 4, "IDAT", 4) == 0;
+        if (idat && (*n > len - at - 12 || (*n == 0 && !data))) return at;
+        if (memcmp(d + at + 4, "IEND", 4) == 0 || *n > len - at - 12) return 0;
+        data |= idat;
+        at += 12 + (size_t)*n;
     }
     return 0;
 }
@@ -712,8 +718,13 @@ static er_code check_header(const uint8_t *data, size_t len, uint64_t max_pixels
     if (len >= 24 && memcmp(data, png_ihdr, sizeof png_ihdr) == 0) {
         er_code rc = check_size(get(data + 16, 4, 1), get(data + 20, 4, 1), max_pixels, err);
         if (rc != ER_OK) return rc;
-        const size_t empty = png_empty_idat(data, len);
-        if (empty) return er_fail(err, ER_E_DECODE, "corrupt PNG: an empty IDAT chunk at byte %zu, before any image data", empty);
+        uint32_t n;
+        const size_t bad = png_bad_idat(data, len, &n);
+        if (bad && n == 0)
+            return er_fail(err, ER_E_DECODE, "corrupt PNG: an empty IDAT chunk at byte %zu, before any image data", bad);
+        if (bad)
+            return er_fail(err, ER_E_DECODE, "corrupt PNG: the IDAT chunk at byte %zu declares %u bytes, past the end of the file",
+                           bad, (unsigned)n);
     }
     stbi__g_failure_reason = NULL;
     size_t failures = er_mem_failures();

@@ -113,6 +113,29 @@ static void image_decode_should_refuse_an_empty_idat_before_the_image_data(void)
     test_free(png);
 }
 
+static void image_decode_should_refuse_an_idat_longer_than_the_file_before_allocating_for_it(void)
+{
+    /* stb grows its IDAT buffer to the declared length before reading:
+       tests/fuzz/regressions/image/png-idat-length-past-the-end-oom made it
+       allocate 2 GiB. Here the first IDAT's length says 0x7fffffff. */
+    uint8_t px[4 * 4];
+    fill(px, sizeof px);
+    size_t len;
+    uint8_t *png = test_png(4, 4, 1, px, &len);
+    uint8_t *bad = malloc(len);
+    memcpy(bad, png, len);
+    CHECK(memcmp(bad + 37, "IDAT", 4) == 0); /* test_png writes IDAT right after IHDR */
+    bad[33] = 0x7f, bad[34] = bad[35] = bad[36] = 0xff;
+    er_image img;
+    er_error err;
+    size_t before = er_mem_live_blocks();
+    CHECK_INT(er_image_decode(bad, len, 50000000, 1, &img, &err), ER_E_DECODE);
+    CHECK_STR(err.message, "corrupt PNG: the IDAT chunk at byte 33 declares 2147483647 bytes, past the end of the file");
+    CHECK_INT(er_mem_live_blocks(), before);
+    free(bad);
+    test_free(png);
+}
+
 static void image_decode_should_give_stbs_reason_for_data_it_cannot_read(void)
 {
     er_image img;
@@ -128,8 +151,9 @@ static void image_decode_should_give_stbs_reason_for_data_it_cannot_read(void)
     size_t len;
     uint8_t *png = test_png(8, 8, 3, px, &len);
     size_t before = er_mem_live_blocks();
-    CHECK_INT(er_image_decode(png, len / 2, 1000, 1, &img, &err), ER_E_DECODE); /* truncated */
-    CHECK(strstr(err.message, "(stb_image: ") != NULL);
+    /* Truncated inside its IDAT: refused before stb allocates for the chunk. */
+    CHECK_INT(er_image_decode(png, len / 2, 1000, 1, &img, &err), ER_E_DECODE);
+    CHECK(strstr(err.message, "corrupt PNG: the IDAT chunk at byte 33 declares ") == err.message);
     CHECK_INT(er_mem_live_blocks(), before);
     png[41] = 0x79; /* the zlib header's check bits no longer add up */
     CHECK_INT(er_image_decode(png, len, 1000, 1, &img, &err), ER_E_DECODE);
@@ -422,6 +446,7 @@ void run_image_tests(void)
     RUN(image_decode_should_refuse_an_image_over_the_limit_before_allocating);
     RUN(image_decode_should_take_the_limit_it_is_given);
     RUN(image_decode_should_refuse_an_empty_idat_before_the_image_data);
+    RUN(image_decode_should_refuse_an_idat_longer_than_the_file_before_allocating_for_it);
     RUN(image_decode_should_give_stbs_reason_for_data_it_cannot_read);
     RUN(image_decode_should_refuse_huffman_tables_that_would_overrun_stb);
     RUN(image_decode_should_turn_any_failed_allocation_into_e_memory);
