@@ -81,13 +81,7 @@ static inline __attribute__((always_inline)) void dw_store4(float *y, const floa
                                                             const int32_t act)
 {
     const int64_t at = (int64_t)oy * wo + ox;
-    if (ox + 4 <= wo) {
-        if (r) acc += er_v4_load(r + at);
-        er_v4_store(y + at, er_act_v4(acc, act, ep->alpha, ep->beta));
-        return;
-    }
-    if (r) acc += er_v4_load_part(r + at, wo - ox);
-    er_v4_store_part(y + at, er_act_v4(acc, act, ep->alpha, ep->beta), wo - ox);
+    er_v4_epilogue_store(y + at, r ? r + at : NULL, acc, wo - ox < 4 ? wo - ox : 4, act, ep->alpha, ep->beta);
 }
 
 /* Planes whose zero-padded copy fits in PADDED_MAX floats on the stack are

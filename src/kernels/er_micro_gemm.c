@@ -51,14 +51,8 @@ static inline __attribute__((always_inline)) void store_row4(er_v4f acc, int32_t
                                                              int32_t ldc, const er_epilogue *ep, const int32_t act)
 {
     if (bias) acc += er_v4_splat(bias[i]);
-    float *ci = c + (int64_t)i * ldc + j;
-    if (n == 4) {
-        if (r) acc += er_v4_load(r + (int64_t)i * ldc + j);
-        er_v4_store(ci, er_act_v4(acc, act, ep->alpha, ep->beta));
-        return;
-    }
-    if (r) acc += er_v4_load_part(r + (int64_t)i * ldc + j, n);
-    er_v4_store_part(ci, er_act_v4(acc, act, ep->alpha, ep->beta), n);
+    const int64_t at = (int64_t)i * ldc + j;
+    er_v4_epilogue_store(c + at, r ? r + at : NULL, acc, n, act, ep->alpha, ep->beta);
 }
 
 /* 4 rows x 8 columns in 8 accumulators; the weights of one k arrive as four

@@ -212,4 +212,20 @@ static inline __attribute__((always_inline)) er_v4f er_act_v4(er_v4f v, int32_t 
     }
 }
 
+/* The epilogue of one vector of outputs: plus the residual r (may be NULL),
+   the activation, stored to y; only the first n (1..4) lanes are read from
+   r and stored, so a row's last partial vector needs no scalar path. */
+static inline __attribute__((always_inline)) void er_v4_epilogue_store(float *y, const float *r, er_v4f acc,
+                                                                       int32_t n, const int32_t act, float alpha,
+                                                                       float beta)
+{
+    if (n == 4) {
+        if (r) acc += er_v4_load(r);
+        er_v4_store(y, er_act_v4(acc, act, alpha, beta));
+        return;
+    }
+    if (r) acc += er_v4_load_part(r, n);
+    er_v4_store_part(y, er_act_v4(acc, act, alpha, beta), n);
+}
+
 #endif
