@@ -32,11 +32,13 @@ CFLAGS_NATIVE := -std=c99 -O2 -g $(WARN) -Isrc/kernels -Isrc/runtime
 SANITIZE      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS_WASM   := -std=c99 -O3 -msimd128 $(WARN) -Isrc/kernels -Isrc/runtime
 # ---- image path: stb_image ---------------------------------------------------
-# stb_image is Debian's (libstb-dev), used as installed: the JPEG pixels that
-# must equal libjpeg-turbo's (IDCT, colour conversion, chroma upsampling) come
-# from our own kernels (src/runtime/er_jpeg.h), which er_image.c installs
-# around stb's parser, so the header needs no patch.
-STB_DIR       := /usr/include/stb
+# stb_image is Debian's (libstb-dev). The JPEG pixels that must equal
+# libjpeg-turbo's (IDCT, colour conversion, chroma upsampling) come from our
+# own kernels (src/runtime/er_jpeg.h), which er_image.c installs around stb's
+# parser. The build compiles a copy with one line added (rule below): a guard
+# for a bit-reader bug of 2.27 that no check outside the header can reach.
+STB_SYSTEM    := /usr/include/stb
+STB_DIR       := $(BUILD)/deps/stb
 STB_INC       := -isystem $(STB_DIR)
 # ---- end image path ----------------------------------------------------------
 
@@ -163,8 +165,25 @@ $(CJSON_DIR)/cJSON.c:
 
 # ---- image path: stb_image ---------------------------------------------------
 # Built objects depend on the header; installing libstb-dev provides it.
-$(STB_DIR)/stb_image.h:
+$(STB_SYSTEM)/stb_image.h:
 	$(call apt_install,libstb-dev)
+
+# 2.27's JPEG bit reader: a marker met mid-block stops the refill, the block
+# goes on consuming, and code_bits turns negative; the next refill then shifts
+# by 32 or more (undefined; found by tests/fuzz, regression input
+# tests/fuzz/regressions/image/jpeg-marker-mid-block-shift-exponent). Upstream
+# fixed it in 2.28 with checks at each consumer. One guard at the refill is
+# enough: with code_bits < 0 every valid bit has been shifted out, so the
+# buffer is already 0 and restarting the count at 0 feeds it zero bits, as stb
+# does after any marker. The rule fails if the line it guards has changed.
+STB_GUARDED_LINE := j->code_buffer |= b << (24 - j->code_bits);
+$(STB_DIR)/stb_image.h: $(STB_SYSTEM)/stb_image.h Makefile
+	@mkdir -p $(@D)
+	@test "$$(grep -cF '$(STB_GUARDED_LINE)' $<)" = 1 \
+	  || { echo "edgerun: $< changed: the line the build guards is not there once"; exit 1; }
+	@sed 's/^\( *\)\(j->code_buffer |= b << (24 - j->code_bits);\)/\1if (j->code_bits < 0) j->code_bits = 0; \/\* edgerun: see Makefile \*\/\n\1\2/' $< > $@.tmp
+	@test "$$(grep -c 'edgerun: see Makefile' $@.tmp)" = 1 || { echo "edgerun: patching $< failed"; exit 1; }
+	@mv $@.tmp $@
 # ---- end image path ----------------------------------------------------------
 
 node_modules/.package-lock.json: package.json package-lock.json
