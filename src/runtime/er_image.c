@@ -120,7 +120,8 @@ static size_t oversized_huffman_table(const uint8_t *d, size_t len)
    MCU row at a time into a ring of component rows a few rows high, and each
    output row goes to a sink as soon as its upsampling context is there: a
    12 MP photo never exists as full-size planes or RGB. It can also be
-   decoded at scale 1/2, 1/4 or 1/8, like libjpeg's scale_denom, for the
+   decoded at scale 1/2, 1/4 or 1/8, like libjpeg's scale_denom (the
+   protocol's path uses 1/4 and 1/8; er_image_decode_prepare says why), for the
    area average (er_box_*): every block then yields "cells", the means of
    its pixels over rectangles of at most denom x denom (the sink's cuts,
    er_box_cells), computed in the DCT domain (er_jpeg_idct_cells). At 1/8 a
@@ -815,7 +816,17 @@ er_code er_image_decode_prepare(const uint8_t *data, size_t len, uint64_t max_pi
     if (rc != ER_OK) return rc;
     const int32_t orientation = exif ? er_exif_orientation(data, len) : 1;
     const int32_t uw = orientation >= 5 ? h : w, uh = orientation >= 5 ? w : h;
-    const int32_t denom = er_box_denominator(spec, uw, uh);
+    /* The JPEG's decoding scale: er_box_denominator's, except 1/2, which
+       decodes at full size instead. At 1/2 a cell is at most 2x2 pixels and
+       an output pixel only a few cells across (1920x1080 to 224x224: 2.4),
+       and where colours clip the cells differ from Pillow: it clamps each
+       pixel's RGB, the reduced decode clamps a cell's mean. At sharp edges
+       of saturated colours that moved outputs by up to 8.5/255 (the limit is
+       2/255); at 1/4 and 1/8 an output pixel averages enough cells to stay
+       within it. Clipping is per pixel and depends on the fancy upsampling
+       of the chroma around it, so only the full-size rows reproduce it. */
+    int32_t denom = er_box_denominator(spec, uw, uh);
+    if (denom == 2) denom = 1;
     if (is_jpeg(data, len) && denom > 0) {
         box_sink b = {spec, w, h, orientation, NULL, 0};
         const jpeg_sink sink = {box_sink_begin, box_sink_row, box_sink_cells, &b};

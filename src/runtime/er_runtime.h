@@ -196,8 +196,9 @@ er_code er_image_prepare(const er_image *img, const er_prepare_spec *spec, float
    would, but without the full-size image where that pays: a baseline or
    progressive JPEG (grey or YCbCr) whose crop shrinks to the output on both
    axes is decoded row by row straight into an area average (er_box_*), and
-   at a reduced DCT scale (1/2, 1/4, 1/8, as libjpeg's scale_denom) when the
-   crop still holds at least twice the output size at that scale. Other
+   at a reduced DCT scale (1/4 or 1/8, as libjpeg's scale_denom) when the
+   crop still holds at least twice the output size at that scale (not 1/2:
+   its clipped colours stray from Pillow's; see er_image.c). Other
    images take the two-step path. *prepare_ms gets the milliseconds spent
    preparing (for a streamed JPEG, the time inside the area average, which
    runs between decoded rows). Errors as er_image_decode and er_image_prepare. */
