@@ -58,6 +58,60 @@ static er_code decode_failure(er_error *err, size_t failures_before, const char 
     return er_fail(err, ER_E_DECODE, "%s (stb_image: %s)", problem, reason);
 }
 
+/* stb reads the file through these callbacks rather than straight from
+   memory only so that a read past its end is seen. stb's memory reader
+   answers zeros there and its decoders carry on, so a truncated file (a
+   half-transferred photo) came out as an image whose missing part was grey
+   or black, and was classified. Pillow refuses such a file ("image file is
+   truncated"); so do we, with E_DECODE. Skipping past the end is not
+   reading (a BMP's last row may lack its padding); a read there is. */
+typedef struct file_reader {
+    const uint8_t *data;
+    size_t len, pos;
+    int past_end; /* a decoder asked for a byte after the last */
+} file_reader;
+
+static int reader_read(void *user, char *out, int size)
+{
+    file_reader *f = user;
+    if (size <= 0) return 0;
+    if (f->pos >= f->len) {
+        f->past_end = 1;
+        return 0;
+    }
+    const size_t n = f->len - f->pos < (size_t)size ? f->len - f->pos : (size_t)size;
+    memcpy(out, f->data + f->pos, n);
+    f->pos += n;
+    return (int)n;
+}
+
+static void reader_skip(void *user, int n)
+{
+    file_reader *f = user;
+    if (n < 0) f->pos = (size_t)-(int64_t)n > f->pos ? 0 : f->pos - (size_t)-(int64_t)n;
+    else f->pos = (size_t)n > f->len - f->pos ? f->len : f->pos + (size_t)n;
+}
+
+static int reader_eof(void *user)
+{
+    const file_reader *f = user;
+    return f->pos >= f->len;
+}
+
+static const stbi_io_callbacks reader_callbacks = {reader_read, reader_skip, reader_eof};
+
+static file_reader reader_of(const uint8_t *data, size_t len)
+{
+    file_reader f = {data, len, 0, 0};
+    return f;
+}
+
+static er_code truncated(er_error *err, const char *format, size_t len)
+{
+    return er_fail(err, ER_E_DECODE, "the %s file is truncated: its image data goes on past its %zu bytes", format,
+                   len);
+}
+
 /* Debian's stb_image (2.27) trusts the symbol counts of a JPEG's Huffman
    tables: a DHT segment declaring more than 256 symbols writes past its
    tables (upstream fixed it in 2.28 with exactly this check). Such files
@@ -507,8 +561,10 @@ static er_code jpeg_decode(const uint8_t *data, size_t len, int32_t denom, const
     size_t failures = er_mem_failures();
     er_code rc;
     int found;
+    file_reader f;
     for (int attempt = 0; attempt < 2; attempt++) {
-        stbi__start_mem(&r->s, data, (int)len);
+        f = reader_of(data, len);
+        stbi__start_callbacks(&r->s, (stbi_io_callbacks *)&reader_callbacks, &f);
         r->z.s = &r->s;
         stbi__setup_jpeg(&r->z);
         r->z.idct_block_kernel = er_jpeg_idct_8x8;
@@ -551,9 +607,10 @@ static er_code jpeg_decode(const uint8_t *data, size_t len, int32_t denom, const
     if ((rc = jpeg_plan(r, denom, r->z.img_comp[0].raw_data == NULL, err)) != ER_OK) goto done;
     if (r->z.img_comp[0].raw_data) jpeg_emit(r); /* planes: every row is there */
     else if (!jpeg_stream_scan(r)) goto stb_failed;
-    rc = r->next == r->height ? ER_OK
-                              : er_fail(err, ER_E_DECODE, "the JPEG decoded to %d of its %d rows", (int)r->next,
-                                        (int)r->height);
+    rc = r->next != r->height ? er_fail(err, ER_E_DECODE, "the JPEG decoded to %d of its %d rows", (int)r->next,
+                                        (int)r->height)
+         : f.past_end         ? truncated(err, "JPEG", len)
+                              : ER_OK;
     goto done;
 stb_failed:
     rc = decode_failure(err, failures, "decoding", "the JPEG data is corrupt or unsupported");
@@ -591,6 +648,17 @@ static int is_jpeg(const uint8_t *d, size_t len)
     size_t i = 0;
     while (i < len && d[i] == 0xff) i++;
     return i > 0 && i < len && d[i] == 0xd8;
+}
+
+/* The format stb decoded data as, for messages: what stb's loaders test
+   first (JPEG, PNG, BMP, GIF; TGA has no magic). */
+static const char *format_name(const uint8_t *d, size_t len)
+{
+    if (is_jpeg(d, len)) return "JPEG";
+    if (len >= 4 && d[0] == 0x89 && d[1] == 'P' && d[2] == 'N' && d[3] == 'G') return "PNG";
+    if (len >= 2 && d[0] == 'B' && d[1] == 'M') return "BMP";
+    if (len >= 4 && memcmp(d, "GIF8", 4) == 0) return "GIF";
+    return "TGA";
 }
 
 /* An unsigned integer of `bytes` bytes at p, big- or little-endian. */
@@ -756,9 +824,14 @@ er_code er_image_decode(const uint8_t *data, size_t len, uint64_t max_pixels, in
     if (declined) {
         stbi__g_failure_reason = NULL;
         size_t failures = er_mem_failures();
-        img->pixels = stbi_load_from_memory(data, (int)len, &dw, &dh, &dn, 0);
+        file_reader f = reader_of(data, len);
+        img->pixels = stbi_load_from_callbacks(&reader_callbacks, &f, &dw, &dh, &dn, 0);
         if (!img->pixels)
             return decode_failure(err, failures, "decoding", "the image data is corrupt or unsupported");
+        if (f.past_end) {
+            er_image_free(img);
+            return truncated(err, format_name(data, len), len);
+        }
     }
     /* The decoder must agree with the header it was judged by. */
     if (dw != w || dh != h || dn < 1 || dn > 4) {

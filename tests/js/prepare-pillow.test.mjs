@@ -98,3 +98,36 @@ test('decode + prepare should survive damaged copies of every kind of image', (t
   // Every orientation was prepared from damaged files.
   assert.ok(byOrientation.every((n) => n > 0), `prepared by orientation 1-8: ${byOrientation.join(' ')}`);
 });
+
+test('a truncated image of every kind should be refused with E_DECODE on every path, as Pillow refuses it', (t) => {
+  // A half-transferred photo used to decode, stb reading zeros past the
+  // end, into an image grey or black below the cut, and was classified.
+  // Each file is cut at 63 points through its length and just before its
+  // end (the JPEGs' EOI marker), and decoded plain, streamed for a 7x5
+  // output and streamed for a 2x2 crop (reduced JPEG scales), under ASan and
+  // UBSan. A cut copy may decode only if the decoder never needed what was
+  // cut (a GIF's later frames or trailer, a TGA's footer): then its tensor
+  // is the whole file's, bit for bit.
+  const files = [...new Set(images().map((c) => path.join(out, c.image)))];
+  const run = spawnSync(driver, ['--truncated', ...files], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  assert.equal(run.status, 0, run.stderr.slice(0, 2000));
+  const rows = run.stdout.trim().split('\n').map((l) => l.split('\t'));
+  assert.equal(rows.length, files.length * 66, 'one line per cut');
+  const wrong = [], kinds = {}, whole = {};
+  for (const [file, cut, len, ...codes] of rows) {
+    const name = path.basename(file), ext = path.extname(name);
+    if (cut === len) {
+      whole[name] = codes.join(' ');
+      if (codes.some((c) => !c.startsWith('OK:'))) wrong.push(`${name} whole: ${codes.join(' ')}`);
+      continue;
+    }
+    kinds[ext] = kinds[ext] || { refused: 0, decoded: 0 };
+    const refused = codes.every((c) => c === 'E_DECODE');
+    kinds[ext][refused ? 'refused' : 'decoded']++;
+    const jpegEnd = ext === '.jpg' && Number(len) - Number(cut) <= 2;
+    if (!refused && (jpegEnd || codes.join(' ') !== whole[name])) wrong.push(`${name} cut at ${cut} of ${len}: ${codes.join(' ')}`);
+  }
+  for (const [ext, n] of Object.entries(kinds)) t.diagnostic(`${ext}: ${n.refused} cuts refused, ${n.decoded} decoded as the whole file`);
+  assert.deepEqual(wrong, []);
+  for (const ext of ['.jpg', '.png', '.bmp', '.gif', '.tga']) assert.ok(kinds[ext]?.refused > 0, `no ${ext} refused`);
+});

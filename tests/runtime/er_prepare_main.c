@@ -14,6 +14,13 @@
        length, and the driver is built with ASan and UBSan: any read past the
        data or other memory error aborts it, which is the point.
 
+     er-prepare --truncated IMAGE...
+       cuts each image at 64 points (len * k / 64, then len - 2 and len - 1)
+       and decodes every cut copy (again a block of exactly its length) on
+       the three paths --damage takes; prints "FILE<TAB>CUT<TAB>LEN" and per
+       path the code's name, with ":HASH" of the prepared tensor when OK
+       (FNV-1a of its bytes). The whole file first: its line has CUT = LEN.
+
      er-prepare --decode IMAGE
        writes the decoded pixels upright (EXIF orientation applied) to
        stdout: width, height and channels as three little-endian int32,
@@ -144,6 +151,51 @@ static int damage(int count, int n_files, char **files)
     return 0;
 }
 
+/* "OK:hash" of out, or the code's name. */
+static const char *outcome(er_code rc, const float *out, size_t count, char buf[32])
+{
+    if (rc != ER_OK) return er_code_name(rc);
+    uint64_t h = 0xcbf29ce484222325u;
+    const uint8_t *b = (const uint8_t *)out;
+    for (size_t i = 0; i < count * sizeof *out; i++) h = (h ^ b[i]) * 0x100000001b3u;
+    snprintf(buf, 32, "OK:%016llx", (unsigned long long)h);
+    return buf;
+}
+
+static int truncations(int n_files, char **files)
+{
+    const er_prepare_spec spec = {7, 5, 3, 0, {0, 1, 0, 1, 0, 1}}, tiny = {2, 2, 3, 1, {0, 1, 0, 1, 0, 1}};
+    float out[7 * 5 * 3];
+    for (int f = 0; f < n_files; f++) {
+        size_t len;
+        uint8_t *original = read_file(files[f], &len);
+        if (!original || len < 2) return fail("cannot read an image");
+        for (int k = 64; k <= 64 + 2; k++) { /* 64: whole; then 0..63/64, len - 2, len - 1 */
+            for (int j = k == 64 ? 0 : 1; j < (k == 64 ? 1 : k == 65 ? 64 : 3); j++) {
+                const size_t n = k == 64 ? len : k == 65 ? len * (size_t)j / 64 : len - (size_t)(3 - j);
+                if (n == 0) continue;
+                uint8_t *exact = malloc(n);
+                if (!exact) return fail("out of memory");
+                memcpy(exact, original, n);
+                er_error err;
+                int32_t orientation;
+                double ms;
+                char ha[32], hb[32], hc[32];
+                er_code rc = decode_and_prepare(exact, n, &spec, out, &orientation, &err);
+                const char *a = outcome(rc, out, 7 * 5 * 3, ha);
+                rc = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, &spec, out, &ms, &err);
+                const char *b = outcome(rc, out, 7 * 5 * 3, hb);
+                rc = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, &tiny, out, &ms, &err);
+                const char *c = outcome(rc, out, 2 * 2 * 3, hc);
+                printf("%s\t%zu\t%zu\t%s\t%s\t%s\n", files[f], n, len, a, b, c);
+                free(exact);
+            }
+        }
+        free(original);
+    }
+    return 0;
+}
+
 /* The upright pixels of a decoded image, header first (see the usage above). */
 static int decode_upright(const char *path)
 {
@@ -179,6 +231,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "--damage") == 0) return damage(atoi(argv[2]), argc - 3, argv + 3);
     if (argc == 3 && strcmp(argv[1], "--decode") == 0) return decode_upright(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "--truncated") == 0) return truncations(argc - 2, argv + 2);
     const int stream = argc == 7 && strcmp(argv[1], "--stream") == 0;
     if (stream) {
         argv++;
