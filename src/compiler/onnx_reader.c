@@ -607,14 +607,16 @@ int onnx_tensor_data(er_pool *pool, const onnx_tensor *t, size_t size, int64_t n
                        "save the model with all tensors inside it", name);
     if (t->segmented) return er_fail("tensor '%s' is segmented, which edgerun does not support", name);
     if (!size || n < 0) return er_fail("tensor '%s' has an unsupported element type %d", name, t->data_type);
-    unsigned char *data = er_alloc_array(pool, (size_t)(n ? n : 1), size);
-    if (!data) return -1;
+    /* The data the file holds is checked against the dims before anything is
+       allocated for them: dims are only numbers, and a few bytes of them
+       could otherwise ask for gigabytes that the data never fills. */
+    if ((uint64_t)n > SIZE_MAX / size)
+        return er_fail("tensor '%s' has %lld elements, too many to hold (offset %zu)", name, (long long)n, t->offset);
     if (t->has_raw) {
         if (t->raw.len != (size_t)n * size)
             return er_fail("tensor '%s': raw_data has %zu bytes, expected %zu for its dims (offset %zu)", name,
                            t->raw.len, (size_t)n * size, t->offset);
         if (!host_is_little_endian()) return er_fail("big-endian hosts are not supported");
-        if (n) memcpy(data, t->raw.data, (size_t)n * size);
     } else {
         int64_t have;
         switch (t->data_type) {
@@ -627,6 +629,12 @@ int onnx_tensor_data(er_pool *pool, const onnx_tensor *t, size_t size, int64_t n
         if (have != n)
             return er_fail("tensor '%s' has %lld elements of data, expected %lld for its dims (offset %zu)", name,
                            (long long)have, (long long)n, t->offset);
+    }
+    unsigned char *data = er_alloc_array(pool, (size_t)(n ? n : 1), size);
+    if (!data) return -1;
+    if (t->has_raw) {
+        if (n) memcpy(data, t->raw.data, (size_t)n * size);
+    } else {
         for (int64_t i = 0; i < n; i++) {
             void *dst = data + (size_t)i * size;
             switch (t->data_type) {
