@@ -128,10 +128,14 @@ int er_tensor_set_shape(er_graph *g, er_tensor *t, int32_t dtype, int32_t rank, 
                        er_dtype_name(dtype), dtype);
     if (rank < 0 || rank > ER_MAX_RANK)
         return er_fail("tensor '%s' has rank %d; edgerun supports up to %d", t->name, rank, ER_MAX_RANK);
-    int64_t count = 1;
+    /* The product of the non-zero dims is held to the same limit as the
+       count: an empty tensor's other dims still become strides (broadcasts,
+       slices), which must not overflow either. */
+    int64_t count = 1, extent = 1;
     for (int32_t i = 0; i < rank; i++) {
         if (dims[i] < 0) return er_fail("tensor '%s' has negative dimension %lld", t->name, (long long)dims[i]);
-        if (er_mul_i64(count, dims[i], &count) || count > INT32_MAX)
+        if (er_mul_i64(count, dims[i], &count) || count > INT32_MAX ||
+            er_mul_i64(extent, dims[i] ? dims[i] : 1, &extent) || extent > INT32_MAX)
             return er_fail("tensor '%s' has more than %d elements", t->name, INT32_MAX);
         t->dims[i] = dims[i];
     }
