@@ -35,7 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, readBin, referenceLogits, checkLogits, gzipSize, TOLERANCE, edgerunVariant, variantLine } from './models.mjs';
+import { parseBenchArgs, root, modelFiles, peerFiles, checkModelFiles, preparePlan, readBin, referenceLogits, checkLogits, gzipSize, TOLERANCE, edgerunVariant, variantLine } from './models.mjs';
 import { randomImage, nchwToNhwc, median, quantile } from './common/input.mjs';
 import { instantiate } from './common/tfjs-plan.mjs';
 import { measurePeak } from './common/simd-peak.mjs';
@@ -46,34 +46,6 @@ const SEED = 20240601;
 const WARM_ROUNDS = 10;
 const SHIM = path.join(root, 'web/edgerun.js');
 const SHIM_MIN = path.join(root, 'web/edgerun.min.js');
-
-function usage(why) {
-  console.error(`bench.mjs: ${why}\n` +
-    'usage: node bench/bench.mjs [--models a,b|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]');
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const o = { models: ALL.join(','), runs: '100', cold: '5', json: null };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    if (!argv[i].startsWith('--') || !(key in o)) usage(`unknown argument "${argv[i]}"`);
-    if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
-    o[key] = argv[i + 1];
-  }
-  const int = (k, lo, hi) => {
-    const n = Number(o[k]);
-    if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${k} must be an integer ${lo}..${hi}, got "${o[k]}"`);
-    return n;
-  };
-  let models;
-  try {
-    models = parseModels(o.models);
-  } catch (e) {
-    usage(e.message);
-  }
-  return { models, runs: int('runs', 1, 100000), cold: int('cold', 0, 100), json: o.json };
-}
 
 const progress = (line) => process.stderr.isTTY && process.stderr.write(`${line.padEnd(60)}\r`);
 
@@ -155,7 +127,7 @@ function coldStart(engine, name, dims, times, ref) {
   return { ms: median(ms), worst };
 }
 
-const args = parseArgs(argv);
+const args = parseBenchArgs('bench.mjs', argv);
 let peers;
 try {
   peers = peerFiles();

@@ -37,7 +37,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { createServer } from '../demo/serve.mjs';
-import { ALL, parseModels, root, modelFiles, peerFiles, checkModelFiles, preparePlan, referenceLogits, checkLogits, TOLERANCE, edgerunVariant, variantLine } from './models.mjs';
+import { ALL, parseBenchArgs, root, modelFiles, peerFiles, checkModelFiles, preparePlan, referenceLogits, checkLogits, TOLERANCE, edgerunVariant, variantLine } from './models.mjs';
 import { randomImage, median, quantile } from './common/input.mjs';
 import { formatReport, ENGINES } from './report.mjs';
 
@@ -54,35 +54,7 @@ function die(why) {
   process.exit(2);
 }
 
-function usage(why) {
-  console.error(`browser.mjs: ${why}\n` +
-    'usage: node bench/browser.mjs [--models a,b|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]');
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const o = { models: ALL.join(','), runs: '100', cold: '5', json: null };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    if (!argv[i].startsWith('--') || !(key in o)) usage(`unknown argument "${argv[i]}"`);
-    if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
-    o[key] = argv[i + 1];
-  }
-  const int = (k, lo, hi) => {
-    const n = Number(o[k]);
-    if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${k} must be an integer ${lo}..${hi}, got "${o[k]}"`);
-    return n;
-  };
-  let models;
-  try {
-    models = parseModels(o.models);
-  } catch (e) {
-    usage(e.message);
-  }
-  return { models, runs: int('runs', 1, 100000), cold: int('cold', 0, 100), json: o.json };
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseBenchArgs('browser.mjs', process.argv.slice(2));
 let peers;
 try {
   peers = peerFiles();

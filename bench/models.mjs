@@ -34,6 +34,37 @@ export function parseModels(list) {
   return [...new Set(names)];
 }
 
+// The command line bench.mjs and browser.mjs share:
+//   [--models a,b|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]
+// Returns {models, runs, cold, json}; a bad argument prints the usage of
+// `script` and exits 2.
+export function parseBenchArgs(script, argv) {
+  const usage = (why) => {
+    console.error(`${script}: ${why}\n` +
+      `usage: node bench/${script} [--models a,b|resnets|arch|all] [--runs 100] [--cold 5] [--json out.json]`);
+    process.exit(2);
+  };
+  const o = { models: ALL.join(','), runs: '100', cold: '5', json: null };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '');
+    if (!argv[i].startsWith('--') || !(key in o)) usage(`unknown argument "${argv[i]}"`);
+    if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
+    o[key] = argv[i + 1];
+  }
+  const int = (k, lo, hi) => {
+    const n = Number(o[k]);
+    if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${k} must be an integer ${lo}..${hi}, got "${o[k]}"`);
+    return n;
+  };
+  let models;
+  try {
+    models = parseModels(o.models);
+  } catch (e) {
+    usage(e.message);
+  }
+  return { models, runs: int('runs', 1, 100000), cold: int('cold', 0, 100), json: o.json };
+}
+
 // Largest accepted |logit - onnxruntime-node's| (issue #7: "logits stay within
 // 1e-3 absolute of onnxruntime-node"). The random-weight models' logits can be
 // as small as 1e-2 in magnitude, where 1e-3 absolute would let a wrong
