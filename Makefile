@@ -175,14 +175,13 @@ $(STB_SYSTEM)/stb_image.h:
 # fixed it in 2.28 with checks at each consumer. One guard at the refill is
 # enough: with code_bits < 0 every valid bit has been shifted out, so the
 # buffer is already 0 and restarting the count at 0 feeds it zero bits, as stb
-# does after any marker. The rule fails if the line it guards has changed.
-STB_GUARDED_LINE := j->code_buffer |= b << (24 - j->code_bits);
+# does after any marker. The rule fails unless the line it guards is there
+# exactly once.
 $(STB_DIR)/stb_image.h: $(STB_SYSTEM)/stb_image.h Makefile
 	@mkdir -p $(@D)
-	@test "$$(grep -cF '$(STB_GUARDED_LINE)' $<)" = 1 \
-	  || { echo "edgerun: $< changed: the line the build guards is not there once"; exit 1; }
 	@sed 's/^\( *\)\(j->code_buffer |= b << (24 - j->code_bits);\)/\1if (j->code_bits < 0) j->code_bits = 0; \/\* edgerun: see Makefile \*\/\n\1\2/' $< > $@.tmp
-	@test "$$(grep -c 'edgerun: see Makefile' $@.tmp)" = 1 || { echo "edgerun: patching $< failed"; exit 1; }
+	@test "$$(grep -c 'edgerun: see Makefile' $@.tmp)" = 1 \
+	  || { echo "edgerun: $< changed: the line the build guards is not there exactly once"; exit 1; }
 	@mv $@.tmp $@
 # ---- end image path ----------------------------------------------------------
 

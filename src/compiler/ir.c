@@ -128,17 +128,19 @@ int er_tensor_set_shape(er_graph *g, er_tensor *t, int32_t dtype, int32_t rank, 
                        er_dtype_name(dtype), dtype);
     if (rank < 0 || rank > ER_MAX_RANK)
         return er_fail("tensor '%s' has rank %d; edgerun supports up to %d", t->name, rank, ER_MAX_RANK);
-    /* The product of the non-zero dims is held to the same limit as the
-       count: an empty tensor's other dims still become strides (broadcasts,
-       slices), which must not overflow either. */
-    int64_t count = 1, extent = 1;
+    /* The limit holds for the product of the non-zero dims (the count, unless
+       a dim is 0): an empty tensor's other dims still become strides
+       (broadcasts, slices), which must not overflow either. */
+    int64_t extent = 1;
+    int empty = 0;
     for (int32_t i = 0; i < rank; i++) {
         if (dims[i] < 0) return er_fail("tensor '%s' has negative dimension %lld", t->name, (long long)dims[i]);
-        if (er_mul_i64(count, dims[i], &count) || count > INT32_MAX ||
-            er_mul_i64(extent, dims[i] ? dims[i] : 1, &extent) || extent > INT32_MAX)
+        if (dims[i] == 0) empty = 1;
+        else if (er_mul_i64(extent, dims[i], &extent) || extent > INT32_MAX)
             return er_fail("tensor '%s' has more than %d elements", t->name, INT32_MAX);
         t->dims[i] = dims[i];
     }
+    const int64_t count = empty ? 0 : extent;
     int64_t bytes;
     if (er_mul_i64(count, (int64_t)er_dtype_size(dtype), &bytes) || bytes > ((int64_t)1 << 40))
         return er_fail("tensor '%s' is too large", t->name);
