@@ -28,15 +28,11 @@ const driver = path.join(root, 'build/tests/er-prepare');
 const out = path.join(root, 'build/tests/jpeg-scaled');
 const TOLERANCE = 2 + 1e-3; // 1/255 steps, plus float rounding
 
+// Whether scale 1/d leaves twice the output in the crop (er_box_denominator's rule).
+const fits = (c, d) => Math.floor(c.source_width / d) >= 2 * c.width && Math.floor(c.source_height / d) >= 2 * c.height;
 // The scale er_image_decode_prepare decodes at: the largest 1/d of 1/8 and
-// 1/4 keeping twice the output in the crop (er_box_denominator), else 1.
-function denominator(c) {
-  for (const d of [8, 4]) {
-    if (Math.floor(c.source_width / d) >= 2 * c.width && Math.floor(c.source_height / d) >= 2 * c.height) return d;
-  }
-  return 1;
-}
-const wouldHalve = (c) => Math.floor(c.source_width / 2) >= 2 * c.width && Math.floor(c.source_height / 2) >= 2 * c.height;
+// 1/4 that fits, else 1 (never 1/2).
+const denominator = (c) => [8, 4].find((d) => fits(c, d)) || 1;
 
 test('large JPEGs decoded at reduced scale should prepare within 2/255 of Pillow at full size', (t) => {
   assert.ok(fs.existsSync(driver), `${driver} is missing: run make runtime-test-tools`);
@@ -82,7 +78,7 @@ test('large JPEGs decoded at reduced scale should prepare within 2/255 of Pillow
   assert.deepEqual(failures, []);
   // Both reduced scales were exercised, and a case where 1/2 would fit.
   for (const d of [4, 8]) assert.ok(cases.some((c) => denominator(c) === d), `no case at scale 1/${d}`);
-  assert.ok(cases.some((c) => denominator(c) === 1 && wouldHalve(c)), 'no case at full size where 1/2 would fit');
+  assert.ok(cases.some((c) => denominator(c) === 1 && fits(c, 2)), 'no case at full size where 1/2 would fit');
 });
 
 test('a 12 MP JPEG through run() should leave the module at most 16 MB above the model\'s own memory', async (t) => {

@@ -15,8 +15,8 @@
        data or other memory error aborts it, which is the point.
 
      er-prepare --truncated IMAGE...
-       cuts each image at 64 points (len * k / 64, then len - 2 and len - 1)
-       and decodes every cut copy (again a block of exactly its length) on
+       cuts each image at 65 points (len * k / 64 for k = 1..63, then len - 2
+       and len - 1) and decodes every cut copy (again a block of exactly its length) on
        the three paths --damage takes; prints "FILE<TAB>CUT<TAB>LEN" and per
        path the code's name, with ":HASH" of the prepared tensor when OK
        (FNV-1a of its bytes). The whole file first: its line has CUT = LEN.
@@ -170,26 +170,28 @@ static int truncations(int n_files, char **files)
         size_t len;
         uint8_t *original = read_file(files[f], &len);
         if (!original || len < 2) return fail("cannot read an image");
-        for (int k = 64; k <= 64 + 2; k++) { /* 64: whole; then 0..63/64, len - 2, len - 1 */
-            for (int j = k == 64 ? 0 : 1; j < (k == 64 ? 1 : k == 65 ? 64 : 3); j++) {
-                const size_t n = k == 64 ? len : k == 65 ? len * (size_t)j / 64 : len - (size_t)(3 - j);
-                if (n == 0) continue;
-                uint8_t *exact = malloc(n);
-                if (!exact) return fail("out of memory");
-                memcpy(exact, original, n);
-                er_error err;
-                int32_t orientation;
-                double ms;
-                char ha[32], hb[32], hc[32];
-                er_code rc = decode_and_prepare(exact, n, &spec, out, &orientation, &err);
-                const char *a = outcome(rc, out, 7 * 5 * 3, ha);
-                rc = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, &spec, out, &ms, &err);
-                const char *b = outcome(rc, out, 7 * 5 * 3, hb);
-                rc = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, &tiny, out, &ms, &err);
-                const char *c = outcome(rc, out, 2 * 2 * 3, hc);
-                printf("%s\t%zu\t%zu\t%s\t%s\t%s\n", files[f], n, len, a, b, c);
-                free(exact);
-            }
+        size_t cuts[66] = {len}; /* the whole file first */
+        for (int k = 1; k < 64; k++) cuts[k] = len * (size_t)k / 64;
+        cuts[64] = len - 2;
+        cuts[65] = len - 1;
+        for (int i = 0; i < 66; i++) {
+            const size_t n = cuts[i];
+            if (n == 0) continue;
+            uint8_t *exact = malloc(n);
+            if (!exact) return fail("out of memory");
+            memcpy(exact, original, n);
+            er_error err;
+            int32_t orientation;
+            double ms;
+            char ha[32], hb[32], hc[32];
+            er_code rc = decode_and_prepare(exact, n, &spec, out, &orientation, &err);
+            const char *a = outcome(rc, out, 7 * 5 * 3, ha);
+            rc = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, &spec, out, &ms, &err);
+            const char *b = outcome(rc, out, 7 * 5 * 3, hb);
+            rc = er_image_decode_prepare(exact, n, ER_DEFAULT_MAX_PIXELS, 1, &tiny, out, &ms, &err);
+            const char *c = outcome(rc, out, 2 * 2 * 3, hc);
+            printf("%s\t%zu\t%zu\t%s\t%s\t%s\n", files[f], n, len, a, b, c);
+            free(exact);
         }
         free(original);
     }
