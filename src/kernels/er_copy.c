@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "er_kernels.h"
+#include "er_simd.h"
 
 void er_copy(const er_copy_params *p, const void *x, void *y)
 {
@@ -36,11 +37,65 @@ static inline int pad_coord(int64_t *c, int64_t n, int32_t mode)
     return 1;
 }
 
+/* The strided copies that transpose (NCHW <-> NHWC, a matrix's transpose,
+   attention's head swaps): when the last two dims read x with strides
+   (1, xs) and write y with (ys, 1), y's rows are x's columns, and 4x4
+   blocks move as four vector loads, eight shuffles and four vector stores
+   instead of 16 strided element copies (4-byte elements, bits unchanged).
+   Returns 0, having done nothing, when the copy is not of that form. */
+static int transpose32(const er_strided_params *p, const void *xv, void *yv)
+{
+    const int32_t r = p->rank, a = r - 2, b = r - 1;
+    if (r < 2 || p->x_strides[a] != 1 || p->y_strides[b] != 1 || p->dims[a] < 4 || p->dims[b] < 4) return 0;
+    const float *x = (const float *)xv + p->x_offset;
+    float *y = (float *)yv + p->y_offset;
+    const int32_t na = p->dims[a], nb = p->dims[b], na4 = na & ~3, nb4 = nb & ~3;
+    const int64_t xs = p->x_strides[b], ys = p->y_strides[a];
+    int32_t idx[ER_MAX_RANK] = {0};
+    int64_t xo = 0, yo = 0;
+    for (int32_t k = 0; k < a; k++)
+        if (p->dims[k] <= 0) return 1;
+    for (;;) {
+        const float *xm = x + xo;
+        float *ym = y + yo;
+        for (int32_t i = 0; i < na4; i += 4) {
+            for (int32_t j = 0; j < nb4; j += 4) {
+                /* v_t holds elements (i..i+3, j+t); y's row i+l is lane l of each. */
+                const float *xp = xm + i + (int64_t)j * xs;
+                const er_v4f v0 = er_v4_load(xp), v1 = er_v4_load(xp + xs), v2 = er_v4_load(xp + 2 * xs),
+                             v3 = er_v4_load(xp + 3 * xs);
+                const er_v4f t0 = ER_V4_SHUFFLE(v0, v1, 0, 4, 1, 5), t1 = ER_V4_SHUFFLE(v2, v3, 0, 4, 1, 5);
+                const er_v4f t2 = ER_V4_SHUFFLE(v0, v1, 2, 6, 3, 7), t3 = ER_V4_SHUFFLE(v2, v3, 2, 6, 3, 7);
+                float *yp = ym + (int64_t)i * ys + j;
+                er_v4_store(yp, ER_V4_SHUFFLE(t0, t1, 0, 1, 4, 5));
+                er_v4_store(yp + ys, ER_V4_SHUFFLE(t0, t1, 2, 3, 6, 7));
+                er_v4_store(yp + 2 * ys, ER_V4_SHUFFLE(t2, t3, 0, 1, 4, 5));
+                er_v4_store(yp + 3 * ys, ER_V4_SHUFFLE(t2, t3, 2, 3, 6, 7));
+            }
+            for (int32_t l = 0; l < 4; l++)
+                for (int32_t j = nb4; j < nb; j++) ym[(int64_t)(i + l) * ys + j] = xm[i + l + (int64_t)j * xs];
+        }
+        for (int32_t i = na4; i < na; i++)
+            for (int32_t j = 0; j < nb; j++) ym[(int64_t)i * ys + j] = xm[i + (int64_t)j * xs];
+        int32_t k = a - 1;
+        for (; k >= 0; k--) {
+            xo += p->x_strides[k];
+            yo += p->y_strides[k];
+            if (++idx[k] < p->dims[k]) break;
+            xo -= (int64_t)p->x_strides[k] * p->dims[k];
+            yo -= (int64_t)p->y_strides[k] * p->dims[k];
+            idx[k] = 0;
+        }
+        if (k < 0) return 1;
+    }
+}
+
 /* One implementation per element width; the innermost dimension is a tight
    loop, the outer ones an odometer. */
 #define ER_DEFINE_MOVERS(bits, T)                                                                    \
     void er_x##bits##_strided_copy(const er_strided_params *p, const void *xv, void *yv)            \
     {                                                                                                \
+        if (sizeof(T) == 4 && transpose32(p, xv, yv)) return;                                        \
         const T *x = (const T *)xv + p->x_offset;                                                    \
         T *y = (T *)yv + p->y_offset;                                                                \
         const int32_t r = p->rank, last = r - 1;                                                     \

@@ -13,9 +13,9 @@
          er_f32_conv2d_gemm__vec128(&p, x, w_packed, bias, NULL, y, scratch);
      Every kernel takes a pointer to a parameter struct first, then its tensor
      arguments (inputs, outputs, scratch) in the order its prototype names.
-     All tensors are dense, row-major (NCHW for images), and must not overlap
-     unless a kernel says otherwise. Optional inputs may be NULL where the
-     prototype says so.
+     All tensors are dense, row-major (NCHW for images; the _nhwc kernels
+     take channels last), and must not overlap unless a kernel says
+     otherwise. Optional inputs may be NULL where the prototype says so.
 
    NAMING (after XNNPACK)
      er_<type>_<operation>[__<implementation>]
@@ -381,6 +381,22 @@ int64_t er_conv2d_wino4x4_scratch_count(const er_conv_params *p);
    5x5 windows of stride 1 or 2 run specialised micro-kernels. */
 void er_f32_dwconv2d__vec128(const er_conv_params *p, const float *x, const float *w,
                              const float *bias, const float *residual, float *y);
+/* Channels-last 2-D convolutions (er_conv_nhwc.c): x [n][h][w][c_in], y and
+   residual [n][ho][wo][c_out], in the layout the compiler gives activations
+   between channels-last convolutions. Any group-1 convolution as an
+   indirect GEMM, and depthwise (group == c_in == c_out), any window. Each
+   takes weights from its _pack (its _packed_count floats) and scratch of
+   its _scratch_count floats. */
+void er_f32_conv2d_igemm_nhwc__vec128(const er_conv_params *p, const float *x, const float *w_packed,
+                                      const float *bias, const float *residual, float *y, float *scratch);
+void er_f32_conv2d_igemm_nhwc_pack(const er_conv_params *p, const float *w, float *w_packed);
+int64_t er_conv2d_igemm_nhwc_packed_count(const er_conv_params *p);
+int64_t er_conv2d_igemm_nhwc_scratch_count(const er_conv_params *p);
+void er_f32_dwconv2d_nhwc__vec128(const er_conv_params *p, const float *x, const float *w_packed,
+                                  const float *bias, const float *residual, float *y, float *scratch);
+void er_f32_dwconv2d_nhwc_pack(const er_conv_params *p, const float *w, float *w_packed);
+int64_t er_dwconv2d_nhwc_packed_count(const er_conv_params *p);
+int64_t er_dwconv2d_nhwc_scratch_count(const er_conv_params *p);
 void er_f32_convtranspose__scalar(const er_convt_params *p, const float *x, const float *w,
                                   const float *bias, float *y);
 

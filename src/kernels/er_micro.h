@@ -109,6 +109,34 @@ er_f32_dwconv_ukernel er_f32_dwconv_3x3s2__scalar, er_f32_dwconv_3x3s2__vec128;
 er_f32_dwconv_ukernel er_f32_dwconv_5x5s1__scalar, er_f32_dwconv_5x5s1__vec128;
 er_f32_dwconv_ukernel er_f32_dwconv_5x5s2__scalar, er_f32_dwconv_5x5s2__vec128;
 
+/* Channels-last (NHWC) micro-kernels, reading their input through an
+   indirection buffer (er_micro_indirect.c).
+
+   Indirect GEMM: for the ER_GEMM_MR pixels of a tile and the ks kernel taps,
+   a[t*ER_GEMM_MR + i] points at the kc input channels tap t reads for pixel
+   i (a row of kc zeros in the padding; rows i >= mr are read, not stored):
+       c[i*ldc + j] = ep(sum_t sum_k a[t*MR + i][k] * W(t*kc + k, j)
+                         + bias[j] + r[i*ldc + j])      i < mr, j < nc
+   W in packed-B strips of ER_GEMM_NR output channels, k-major over
+   (tap, channel), zero past the last channel:
+       w[(j / NR) * ks*kc*NR + (t*kc + k) * NR + j % NR]
+   bias (per column) and r may be NULL; c may equal r. */
+typedef void er_f32_igemm_ukernel(int32_t mr, int32_t nc, int32_t kc, int32_t ks, const float *const *a,
+                                  const float *w, const float *bias, const float *r, float *c, int32_t ldc,
+                                  const er_epilogue *ep);
+er_f32_igemm_ukernel er_f32_igemm_4x8__scalar, er_f32_igemm_4x8__vec128;
+
+/* Depthwise, `pixels` consecutive output pixels: x[p*ks + t] points at the
+   `channels` inputs tap t reads for pixel p (a zero row in the padding), w
+   is [ks][cs], cs >= channels rounded up to 4 (zero past the last channel):
+       y[p*channels + c] = ep(bias[c] + sum_t x[p*ks + t][c] * w[t*cs + c]
+                              + r[p*channels + c])          c < channels
+   bias and r may be NULL; y may equal r. */
+typedef void er_f32_dwconv_nhwc_ukernel(int32_t pixels, int32_t channels, int32_t ks, const float *const *x,
+                                        const float *w, int32_t cs, const float *bias, const float *r, float *y,
+                                        const er_epilogue *ep);
+er_f32_dwconv_nhwc_ukernel er_f32_dwconv_nhwc__scalar, er_f32_dwconv_nhwc__vec128;
+
 /* Winograd F(2x2, 3x3) transforms, four horizontally adjacent tiles at a time
    ("a group"): lane t of every vector belongs to tile t of the group, and
    one call covers `channels` channels.

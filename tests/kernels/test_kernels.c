@@ -51,11 +51,30 @@ static float max_diff(const float *a, const float *b, size_t n)
     return m;
 }
 
-/* One random 2-D convolution through the fast kernel (GEMM or depthwise) and the reference. */
-static void conv_case(int depthwise)
+/* [n][c][plane] <-> [n][plane][c]: to_nhwc 1 from NCHW, 0 back. */
+static float *relayout(const float *a, int n, int c, int plane, int to_nhwc)
 {
+    float *b = malloc((size_t)n * c * plane * sizeof *b);
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++)
+            for (int q = 0; q < plane; q++) {
+                size_t nchw = ((size_t)i * c + ch) * plane + q, nhwc = ((size_t)i * plane + q) * c + ch;
+                if (to_nhwc) b[nhwc] = a[nchw];
+                else b[nchw] = a[nhwc];
+            }
+    return b;
+}
+
+enum conv_path { CONV_GEMM, CONV_DEPTHWISE, CONV_IGEMM_NHWC, CONV_DEPTHWISE_NHWC };
+static const char *const conv_path_names[] = {"gemm", "depthwise", "igemm-nhwc", "depthwise-nhwc"};
+
+/* One random 2-D convolution through a fast kernel and the reference; the
+   channels-last kernels get x and residual transposed and their y back. */
+static void conv_case(enum conv_path path)
+{
+    const int depthwise = path == CONV_DEPTHWISE || path == CONV_DEPTHWISE_NHWC;
     er_conv_params p = {.nsp = 2, .n = irand(1, 2)};
-    int groups = depthwise ? 0 : irand(1, 3);
+    int groups = depthwise ? 0 : path == CONV_IGEMM_NHWC ? 1 : irand(1, 3);
     if (depthwise) {
         p.c_in = p.c_out = p.group = irand(1, 9);
     } else {
@@ -85,7 +104,24 @@ static void conv_case(int depthwise)
     float *want = malloc(yn * sizeof *want), *got = malloc(yn * sizeof *got);
     int use_bias = irand(0, 1);
     er_f32_conv__scalar(&p, x, w, use_bias ? b : NULL, r, want);
-    if (depthwise) {
+    if (path == CONV_IGEMM_NHWC || path == CONV_DEPTHWISE_NHWC) {
+        const int xp = p.x_dims[0] * p.x_dims[1], yp = p.y_dims[0] * p.y_dims[1], ig = path == CONV_IGEMM_NHWC;
+        float *xt = relayout(x, p.n, p.c_in, xp, 1), *rt = r ? relayout(r, p.n, p.c_out, yp, 1) : NULL;
+        float *yt = malloc(yn * sizeof *yt);
+        int64_t pn = ig ? er_conv2d_igemm_nhwc_packed_count(&p) : er_dwconv2d_nhwc_packed_count(&p);
+        int64_t sn = ig ? er_conv2d_igemm_nhwc_scratch_count(&p) : er_dwconv2d_nhwc_scratch_count(&p);
+        float *packed = malloc((size_t)pn * sizeof *packed), *scratch = malloc((size_t)sn * sizeof *scratch);
+        if (ig) {
+            er_f32_conv2d_igemm_nhwc_pack(&p, w, packed);
+            er_f32_conv2d_igemm_nhwc__vec128(&p, xt, packed, use_bias ? b : NULL, rt, yt, scratch);
+        } else {
+            er_f32_dwconv2d_nhwc_pack(&p, w, packed);
+            er_f32_dwconv2d_nhwc__vec128(&p, xt, packed, use_bias ? b : NULL, rt, yt, scratch);
+        }
+        float *back = relayout(yt, p.n, p.c_out, yp, 0);
+        memcpy(got, back, yn * sizeof *got);
+        free(xt), free(rt), free(yt), free(packed), free(scratch), free(back);
+    } else if (depthwise) {
         er_f32_dwconv2d__vec128(&p, x, w, use_bias ? b : NULL, r, got);
     } else {
         int64_t pn = er_conv2d_gemm_packed_count(&p), sn = er_conv2d_gemm_scratch_count(&p);
@@ -98,7 +134,7 @@ static void conv_case(int depthwise)
     }
     float d = max_diff(got, want, yn);
     CHECK(d <= 1e-4f, "%s conv c_in %d c_out %d group %d x %dx%d k %dx%d s %d,%d d %d,%d pad %d,%d act %d: max diff %g",
-          depthwise ? "depthwise" : "gemm", p.c_in, p.c_out, p.group, p.x_dims[0], p.x_dims[1], p.k[0], p.k[1],
+          conv_path_names[path], p.c_in, p.c_out, p.group, p.x_dims[0], p.x_dims[1], p.k[0], p.k[1],
           p.stride[0], p.stride[1], p.dilation[0], p.dilation[1], p.pad[0], p.pad[1], p.act, d);
     free(x);
     free(w);
@@ -110,12 +146,18 @@ static void conv_case(int depthwise)
 
 static void conv_gemm_should_match_the_reference_on_random_shapes(void)
 {
-    for (int i = 0; i < 300; i++) conv_case(0);
+    for (int i = 0; i < 300; i++) conv_case(CONV_GEMM);
 }
 
 static void depthwise_conv_should_match_the_reference_on_random_shapes(void)
 {
-    for (int i = 0; i < 300; i++) conv_case(1);
+    for (int i = 0; i < 300; i++) conv_case(CONV_DEPTHWISE);
+}
+
+static void channels_last_convs_should_match_the_reference_on_random_shapes(void)
+{
+    for (int i = 0; i < 300; i++) conv_case(CONV_IGEMM_NHWC);
+    for (int i = 0; i < 300; i++) conv_case(CONV_DEPTHWISE_NHWC);
 }
 
 static void conv_gemm_scratch_should_be_one_cache_sized_block_not_an_im2col_matrix(void)
@@ -239,6 +281,55 @@ static void gemm_4x8_vec128_should_match_its_reference_on_odd_shapes(void)
               ep.act, d);
         free(a), free(b), free(bias), free(r), free(want), free(got);
     }
+}
+
+/* The indirection pointers point into one buffer of random rows, or at a
+   zero row, as the drivers' do. */
+static void igemm_4x8_vec128_should_match_its_reference_on_odd_shapes(void)
+{
+    for (int i = 0; i < 400; i++) {
+        const int32_t mr = irand(1, ER_GEMM_MR), nc = irand(0, 37), kc = irand(0, 23), ks = irand(1, 9);
+        const int32_t ldc = nc + irand(0, 3), strips = (nc + ER_GEMM_NR - 1) / ER_GEMM_NR, rows = 7;
+        const er_epilogue ep = random_epilogue();
+        float *src = random_floats((size_t)rows * kc), *zero = calloc((size_t)kc + 1, sizeof *zero);
+        const float **a = malloc((size_t)ks * ER_GEMM_MR * sizeof *a);
+        for (int32_t t = 0; t < ks * ER_GEMM_MR; t++) a[t] = irand(0, 4) ? src + (size_t)irand(0, rows - 1) * kc : zero;
+        float *w = random_floats((size_t)strips * ks * kc * ER_GEMM_NR);
+        float *bias = irand(0, 1) ? random_floats((size_t)nc) : NULL;
+        const size_t cn = (size_t)(mr - 1) * ldc + nc;
+        float *r = irand(0, 1) ? random_floats(cn) : NULL;
+        float *want = random_floats(cn), *got = malloc((cn ? cn : 1) * sizeof *got);
+        memcpy(got, want, cn * sizeof *got);
+        er_f32_igemm_4x8__scalar(mr, nc, kc, ks, a, w, bias, r, want, ldc, &ep);
+        er_f32_igemm_4x8__vec128(mr, nc, kc, ks, a, w, bias, r, got, ldc, &ep);
+        float d = max_diff(got, want, cn);
+        CHECK(d <= 1e-4f, "igemm 4x8 mr %d nc %d kc %d ks %d act %d: max diff %g", mr, nc, kc, ks, ep.act, d);
+        free(src), free(zero), free(a), free(w), free(bias), free(r), free(want), free(got);
+    }
+}
+
+static void dwconv_nhwc_vec128_should_match_its_reference_for_every_channel_count(void)
+{
+    for (int32_t channels = 1; channels <= 37; channels++)
+        for (int rep = 0; rep < 8; rep++) {
+            const int32_t ks = irand(1, 25), cs = (channels + 3) / 4 * 4 + 4 * irand(0, 1), rows = 5;
+            const int32_t pixels = irand(0, 3);
+            const size_t yn = (size_t)pixels * channels;
+            const er_epilogue ep = random_epilogue();
+            float *src = random_floats((size_t)rows * channels), *zero = calloc((size_t)channels, sizeof *zero);
+            const float **x = malloc(((size_t)pixels * ks + 1) * sizeof *x);
+            for (int32_t t = 0; t < pixels * ks; t++)
+                x[t] = irand(0, 4) ? src + (size_t)irand(0, rows - 1) * channels : zero;
+            float *w = random_floats((size_t)ks * cs), *bias = irand(0, 1) ? random_floats((size_t)channels) : NULL;
+            float *r = irand(0, 1) ? random_floats(yn) : NULL;
+            float *want = malloc((yn + 1) * sizeof *want), *got = malloc((yn + 1) * sizeof *got);
+            er_f32_dwconv_nhwc__scalar(pixels, channels, ks, x, w, cs, bias, r, want, &ep);
+            er_f32_dwconv_nhwc__vec128(pixels, channels, ks, x, w, cs, bias, r, got, &ep);
+            float d = max_diff(got, want, yn);
+            CHECK(d <= 1e-4f, "dwconv nhwc %d pixels channels %d ks %d cs %d act %d: max diff %g", pixels, channels, ks,
+                  cs, ep.act, d);
+            free(src), free(zero), free(x), free(w), free(bias), free(r), free(want), free(got);
+        }
 }
 
 static void dwconv_micro_kernels_should_match_their_references(void)
@@ -381,6 +472,32 @@ static void winograd_conv_should_match_the_reference_convolution(void)
                   p.c_out, p.x_dims[0], p.x_dims[1], p.pad[0], p.pad[1], p.act, d);
             free(x), free(w), free(b), free(r), free(want), free(got), free(u), free(scratch);
         }
+}
+
+/* Random [outer][rows][cols] transposes in both directions (the NCHW <->
+   NHWC relayouts), with offsets and padded row strides, against the
+   definition element by element. */
+static void strided_copy_should_transpose_like_the_element_loop(void)
+{
+    for (int i = 0; i < 300; i++) {
+        const int32_t outer = irand(1, 3), rows = irand(1, 13), cols = irand(1, 13), pad = irand(0, 2);
+        const int32_t x_off = irand(0, 3), y_off = irand(0, 3);
+        /* x is [outer][cols][rows + pad]: element (o, i, j) at o*ox + j*(rows+pad) + i; y [outer][rows][cols]. */
+        const int32_t xr = rows + pad, ox = cols * xr;
+        er_strided_params p = {.rank = 3, .dims = {outer, rows, cols}, .x_offset = x_off, .x_strides = {ox, 1, xr},
+                               .y_offset = y_off, .y_strides = {rows * cols, cols, 1}};
+        const size_t xn = (size_t)x_off + (size_t)outer * ox, yn = (size_t)y_off + (size_t)outer * rows * cols;
+        float *x = random_floats(xn), *want = random_floats(yn), *got = malloc(yn * sizeof *got);
+        memcpy(got, want, yn * sizeof *got);
+        for (int32_t o = 0; o < outer; o++)
+            for (int32_t r = 0; r < rows; r++)
+                for (int32_t c = 0; c < cols; c++)
+                    want[y_off + ((size_t)o * rows + r) * cols + c] = x[x_off + (size_t)o * ox + (size_t)c * xr + r];
+        er_x32_strided_copy(&p, x, got);
+        CHECK(!memcmp(got, want, yn * sizeof *got), "transpose outer %d rows %d cols %d pad %d differs", outer, rows,
+              cols, pad);
+        free(x), free(want), free(got);
+    }
 }
 
 static void pad_should_match_an_element_by_element_pad_in_every_mode(void)
@@ -584,17 +701,21 @@ int main(void)
 {
     conv_gemm_should_match_the_reference_on_random_shapes();
     depthwise_conv_should_match_the_reference_on_random_shapes();
+    channels_last_convs_should_match_the_reference_on_random_shapes();
     conv_gemm_scratch_should_be_one_cache_sized_block_not_an_im2col_matrix();
     gather_should_zero_out_of_range_indices();
     integer_division_by_zero_should_give_zero_not_trap();
     float_to_int_casts_should_saturate_and_map_nan_to_zero();
     resample_tables_should_be_normalised_and_in_range();
     gemm_4x8_vec128_should_match_its_reference_on_odd_shapes();
+    igemm_4x8_vec128_should_match_its_reference_on_odd_shapes();
+    dwconv_nhwc_vec128_should_match_its_reference_for_every_channel_count();
     dwconv_micro_kernels_should_match_their_references();
     activation_micro_kernel_should_match_its_reference_for_every_activation_and_length();
     winograd_transforms_should_match_their_references_at_every_border();
     winograd_conv_should_match_the_reference_convolution();
     pad_should_match_an_element_by_element_pad_in_every_mode();
+    strided_copy_should_transpose_like_the_element_loop();
     packed_gemms_should_match_the_reference_with_transposes_batches_and_bias();
     pooling_2d_should_match_the_reference_with_padding_and_ceil_shapes();
     f16_widening_should_be_exact_for_every_half();
