@@ -68,7 +68,9 @@ $(TEST_MODELS)/%.run: $(TEST_MODELS)/%.c $(HARNESS_OBJS) $(KERNELS_NATIVE)
 # built natively and checked against onnxruntime by tests/js/algorithms.test.mjs:
 # MODEL--ALGO pairs; Winograd only where a model has stride-1 3x3 convolutions.
 ALGO_RUNS := $(foreach m,shufflenet_v2_x0_5 squeezenet1_1 mobilenet_v3_small mobilenet_v2,$(m)--reference $(m)--im2col-gemm) \
-  squeezenet1_1--winograd2x2 squeezenet1_1--winograd4x4
+  squeezenet1_1--winograd2x2 squeezenet1_1--winograd4x4 \
+  $(foreach m,shufflenet_v2_x0_5 squeezenet1_1 mobilenet_v3_small,$(m)--igemm-nhwc) \
+  $(foreach m,mobilenet_v3_small mobilenet_v2,$(m)--dwconv-nhwc)
 define algo_rules
 $(TEST_MODELS)/algo/$(1).c: $(SHARED)/models/arch/$(firstword $(subst --, ,$(1)))-random.onnx $(COMPILER)
 	@mkdir -p $$(@D)

@@ -110,6 +110,7 @@ int32_t er_tensor_new(er_graph *g, const char *name)
     t->name = er_strdup(g->pool, name);
     if (!t->name) return -1;
     t->view_of = -1;
+    t->twin = -1;
     t->input_index = -1;
     t->output_index = -1;
     t->first = t->last = -1;

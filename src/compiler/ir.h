@@ -8,6 +8,8 @@
                           evaluated with the kernels and vanish
      er_fuse              BatchNorm into Conv, activations and     (fuse.c)
                           residual Adds into Conv epilogues, views
+     er_choose_layouts    which convolutions run channels-last,    (layout.c)
+                          and which activations are stored so
      er_lower             every remaining node -> er_call list;    (passes.c)
                           calls on constants (weight packing) fold
      er_plan              arena offsets by liveness                 (plan.c)
@@ -32,6 +34,15 @@ typedef enum er_store {
     ER_STORE_VIEW   /* same bytes as tensor view_of, another shape (Reshape & co.) */
 } er_store;
 
+/* How a rank-4 activation's bytes are ordered. dims are always ONNX's
+   [N, C, H, W]; NHWC tensors (channels last) exist only between
+   convolutions that run channels-last kernels (layout.c), and no other
+   operator ever reads one. */
+typedef enum er_layout {
+    ER_LAYOUT_NCHW, /* ONNX's order: every tensor unless layout.c says otherwise */
+    ER_LAYOUT_NHWC
+} er_layout;
+
 typedef struct er_tensor {
     int32_t id;
     const char *name;   /* ONNX value name; compiler temporaries get "name:role" */
@@ -48,6 +59,9 @@ typedef struct er_tensor {
     int32_t input_index;  /* graph input number, -1 if none */
     int32_t output_index; /* graph output number, -1 if none */
     int32_t n_uses;     /* after lowering, on storage tensors: calls naming it, plus graph outputs */
+    int32_t layout;     /* er_layout */
+    int32_t twin;       /* the same values in the other layout (a transposed copy made while
+                           lowering, for readers of that layout), -1 if none */
     /* planning (plan.c) */
     int64_t offset;     /* ARENA: byte offset; LAZY: unused */
     int32_t first, last;/* first defining and last using call */
@@ -70,6 +84,7 @@ typedef struct er_node {
     int32_t residual;            /* tensor added before the activation, -1 if none */
     const char *fused;           /* what was merged, for the generated comment ("BN+Relu") */
     const char *algo;            /* algorithm chosen when lowering (Conv, Gemm, MatMul), for the comment */
+    int32_t layout;              /* Conv: the er_layout its kernel reads and writes (layout.c) */
 } er_node;
 
 #define ER_MAX_ARGS 8
@@ -166,6 +181,7 @@ const char *er_shape_str(const er_tensor *t, char *buf, size_t n);
 er_graph *er_import(er_pool *pool, const char *path, const onnx_model *m);
 int er_infer_and_fold(er_graph *g);
 int er_fuse(er_graph *g);
+int er_choose_layouts(er_graph *g);
 int er_lower(er_graph *g);
 /* Compact weight storage (weights.c), --weights:
    er_weights_int8  before er_lower: Conv/Gemm/MatMul weights -> int8 + per-channel scales,

@@ -295,7 +295,8 @@ int main(int argc, char **argv)
     g->n_algo_forced = n_algo_forced;
     g->values_dir = values_dir;
     int32_t n_nodes = g->nodes.count;
-    if (er_infer_and_fold(g) || er_fuse(g) || (!strcmp(weights, "int8") && er_weights_int8(g)) || er_lower(g) ||
+    if (er_infer_and_fold(g) || er_fuse(g) || (!strcmp(weights, "int8") && er_weights_int8(g)) || er_choose_layouts(g) ||
+        er_lower(g) ||
         (!strcmp(weights, "fp16") && er_weights_fp16(g)) || er_plan(g, &o.arena_bytes, &o.unshared_bytes))
         goto done;
     if (o.n_labels) {

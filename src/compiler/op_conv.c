@@ -171,6 +171,22 @@ static double cost_depthwise(const er_conv_params *p)
 {
     return macs_of(p);
 }
+/* Depthwise time per output in ns, fitted to interleaved PROFILE=1 runs of
+   mobilenet_v2 in node (SIMD128). NCHW slides along each plane's rows:
+   ~1.8 ns per 9 taps (2.5 at stride 2, whose loads are shuffled) plus a
+   row's set-up spread over its wo outputs (15 ns, 29 at stride 2), so small
+   planes pay most. NHWC runs four channels per vector at any plane size:
+   ~2.15 ns per 9 taps, plus a pixel's set-up (47 ns) spread over its
+   channels. */
+static double dw_ns_nchw(const er_conv_params *p)
+{
+    const int s1 = p->stride[0] == 1 && p->stride[1] == 1;
+    return (double)p->k[0] * p->k[1] / 9.0 * (s1 ? 1.8 : 2.5) + (s1 ? 15.0 : 29.0) / p->y_dims[1];
+}
+static double dw_ns_nhwc(const er_conv_params *p)
+{
+    return (double)p->k[0] * p->k[1] / 9.0 * 2.15 + 47.0 / p->c_in;
+}
 /* The GEMM packs each input column once per k: (K x pixels) copies. */
 static double cost_gemm(const er_conv_params *p)
 {
@@ -189,9 +205,29 @@ static double cost_wino4x4(const er_conv_params *p)
 {
     return wino_tiles(p, 4) * (36.0 * p->c_in * p->c_out + 200.0 * (p->c_in + p->c_out));
 }
+static int applies_igemm(const er_conv_params *p)
+{
+    return p->nsp == 2 && p->group == 1;
+}
+/* Channels-last, relative to the NCHW algorithm each competes with (fitted
+   the same way). The indirect GEMM copies nothing (one pointer per tap and
+   pixel) but splats its inputs from four pixel rows: against im2col+GEMM,
+   0.82-0.93x the time on resnet18's stride-2 3x3 layers, 1.0-1.1x on 1x1
+   layers (which the GEMM reads in place), and worse as the channels per
+   tap (its inner loop) get few. */
+static double cost_igemm(const er_conv_params *p)
+{
+    const int pointwise = p->k[0] == 1 && p->k[1] == 1;
+    return cost_gemm(p) * ((pointwise ? 1.03 : 0.85) + 2.0 / p->c_in);
+}
+static double cost_dwconv_nhwc(const er_conv_params *p)
+{
+    return cost_depthwise(p) * dw_ns_nhwc(p) / dw_ns_nchw(p);
+}
 
 typedef struct conv_algo {
     er_algo id;
+    int32_t layout;                                  /* er_layout of X, residual and Y */
     int (*applies)(const er_conv_params *p);
     double (*cost)(const er_conv_params *p);
     int32_t pack, run;                               /* kernels; pack -1: W as it is */
@@ -200,79 +236,162 @@ typedef struct conv_algo {
     const char *scratch_role;
 } conv_algo;
 
+#define NCHW ER_LAYOUT_NCHW
+#define NHWC ER_LAYOUT_NHWC
 static const conv_algo conv_algos[] = {
-    {{"reference", "any convolution"}, applies_any, cost_reference, -1, ERK_er_f32_conv__scalar, NULL, NULL, NULL},
-    {{"depthwise", "2-D, one channel per group"}, applies_depthwise, cost_depthwise, -1, ERK_er_f32_dwconv2d__vec128,
-     NULL, NULL, NULL},
-    {{"gemm1x1", "2-D 1x1 window, stride 1, no padding"}, applies_1x1, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
+    {{"reference", "any convolution"}, NCHW, applies_any, cost_reference, -1, ERK_er_f32_conv__scalar, NULL, NULL,
+     NULL},
+    {{"depthwise", "2-D, one channel per group"}, NCHW, applies_depthwise, cost_depthwise, -1,
+     ERK_er_f32_dwconv2d__vec128, NULL, NULL, NULL},
+    {{"gemm1x1", "2-D 1x1 window, stride 1, no padding"}, NCHW, applies_1x1, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
      ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "columns"},
-    {{"im2col-gemm", "any 2-D convolution"}, applies_2d, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
+    {{"im2col-gemm", "any 2-D convolution"}, NCHW, applies_2d, cost_gemm, ERK_er_f32_conv2d_gemm_pack,
      ERK_er_f32_conv2d_gemm__vec128, er_conv2d_gemm_packed_count, er_conv2d_gemm_scratch_count, "columns"},
-    {{"winograd2x2", "2-D 3x3 window, stride 1, dilation 1, group 1"}, applies_winograd, cost_wino2x2,
+    {{"winograd2x2", "2-D 3x3 window, stride 1, dilation 1, group 1"}, NCHW, applies_winograd, cost_wino2x2,
      ERK_er_f32_conv2d_wino2x2_pack, ERK_er_f32_conv2d_wino2x2__vec128, er_conv2d_wino2x2_packed_count,
      er_conv2d_wino2x2_scratch_count, "winograd"},
-    {{"winograd4x4", "2-D 3x3 window, stride 1, dilation 1, group 1"}, applies_winograd, cost_wino4x4,
+    {{"winograd4x4", "2-D 3x3 window, stride 1, dilation 1, group 1"}, NCHW, applies_winograd, cost_wino4x4,
      ERK_er_f32_conv2d_wino4x4_pack, ERK_er_f32_conv2d_wino4x4__vec128, er_conv2d_wino4x4_packed_count,
      er_conv2d_wino4x4_scratch_count, "winograd"},
+    {{"igemm-nhwc", "2-D, group 1"}, NHWC, applies_igemm, cost_igemm, ERK_er_f32_conv2d_igemm_nhwc_pack,
+     ERK_er_f32_conv2d_igemm_nhwc__vec128, er_conv2d_igemm_nhwc_packed_count, er_conv2d_igemm_nhwc_scratch_count,
+     "indirection"},
+    {{"dwconv-nhwc", "2-D, one channel per group"}, NHWC, applies_depthwise, cost_dwconv_nhwc,
+     ERK_er_f32_dwconv2d_nhwc_pack, ERK_er_f32_dwconv2d_nhwc__vec128, er_dwconv2d_nhwc_packed_count,
+     er_dwconv2d_nhwc_scratch_count, "indirection"},
 };
+#undef NCHW
+#undef NHWC
 #define N_CONV_ALGOS ((int32_t)(sizeof conv_algos / sizeof conv_algos[0]))
 
 static er_algo conv_algo_ids[N_CONV_ALGOS];
 
-int conv_lower(er_graph *g, er_node *n)
+/* The kernel parameters of Conv node n; a 1-D convolution runs as 2-D with
+   a height of 1. *nsp is the node's own spatial rank. */
+static int conv_params_of(er_graph *g, er_node *n, er_conv_params *p, int32_t *nsp)
 {
     conv_attrs c;
     if (conv_attrs_of(g, n, &c)) return -1;
-    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1), *y = er_out(g, n, 0);
-    er_conv_params p = {.nsp = c.nsp, .n = (int32_t)x->dims[0], .c_in = (int32_t)x->dims[1],
-                        .c_out = (int32_t)w->dims[0], .group = (int32_t)c.group, .act = n->act,
-                        .alpha = n->act_alpha, .beta = n->act_beta};
-    SPATIAL_FIELDS(p, c, x);
-    int32_t bias = n->n_in > 2 ? n->in[2] : -1, residual = n->residual;
-
-    /* 1-D runs as 2-D with a height of 1. */
+    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1);
+    *p = (er_conv_params){.nsp = c.nsp, .n = (int32_t)x->dims[0], .c_in = (int32_t)x->dims[1],
+                          .c_out = (int32_t)w->dims[0], .group = (int32_t)c.group, .act = n->act,
+                          .alpha = n->act_alpha, .beta = n->act_beta};
+    SPATIAL_FIELDS(*p, c, x);
+    *nsp = c.nsp;
     if (c.nsp == 1) {
-        p.nsp = 2;
-        p.x_dims[1] = p.x_dims[0], p.y_dims[1] = p.y_dims[0], p.k[1] = p.k[0];
-        p.stride[1] = p.stride[0], p.dilation[1] = p.dilation[0], p.pad[1] = p.pad[0];
-        p.x_dims[0] = p.y_dims[0] = p.k[0] = p.stride[0] = p.dilation[0] = 1;
-        p.pad[0] = 0;
+        p->nsp = 2;
+        p->x_dims[1] = p->x_dims[0], p->y_dims[1] = p->y_dims[0], p->k[1] = p->k[0];
+        p->stride[1] = p->stride[0], p->dilation[1] = p->dilation[0], p->pad[1] = p->pad[0];
+        p->x_dims[0] = p->y_dims[0] = p->k[0] = p->stride[0] = p->dilation[0] = 1;
+        p->pad[0] = 0;
     }
+    return 0;
+}
 
+/* The algorithm node n runs: the one --algo forces where it applies, else
+   the cheapest that applies among those of `layout` (-1: any). */
+static int conv_pick(er_graph *g, er_node *n, const er_conv_params *p, int32_t nsp, int32_t layout, int32_t *pick,
+                     int *forced)
+{
     for (int32_t a = 0; a < N_CONV_ALGOS; a++) conv_algo_ids[a] = conv_algos[a].id;
-    int32_t pick = -1;
     int by_name;
-    if (er_forced_algo(g, n, conv_algo_ids, N_CONV_ALGOS, &pick, &by_name)) return -1;
-    if (pick >= 0 && (g->reference_kernels || c.nsp > 2 ? pick != 0 : !conv_algos[pick].applies(&p))) {
+    if (er_forced_algo(g, n, conv_algo_ids, N_CONV_ALGOS, pick, &by_name)) return -1;
+    if (*pick >= 0 && (g->reference_kernels || nsp > 2 ? *pick != 0 : !conv_algos[*pick].applies(p))) {
         if (by_name)
-            return er_node_fail(g, n, "--algo %s does not apply: it needs %s", conv_algos[pick].id.name,
-                                g->reference_kernels ? "no --reference" : conv_algos[pick].id.rule);
-        pick = -1;
+            return er_node_fail(g, n, "--algo %s does not apply: it needs %s", conv_algos[*pick].id.name,
+                                g->reference_kernels ? "no --reference" : conv_algos[*pick].id.rule);
+        *pick = -1;
     }
-    if (g->reference_kernels || c.nsp > 2) {
-        pick = 0;
-    } else if (pick < 0) {
+    *forced = *pick >= 0;
+    if (g->reference_kernels || nsp > 2) {
+        *pick = 0;
+    } else if (*pick < 0) {
         double best = 0;
         for (int32_t a = 1; a < N_CONV_ALGOS; a++)
-            if (conv_algos[a].applies(&p) && (pick < 0 || conv_algos[a].cost(&p) < best)) {
-                pick = a;
-                best = conv_algos[a].cost(&p);
+            if ((layout < 0 || conv_algos[a].layout == layout) && conv_algos[a].applies(p) &&
+                (*pick < 0 || conv_algos[a].cost(p) < best)) {
+                *pick = a;
+                best = conv_algos[a].cost(p);
             }
     }
+    return 0;
+}
+
+int conv_layout_costs(er_graph *g, er_node *n, double cost[2], int32_t *forced)
+{
+    er_conv_params p;
+    int32_t nsp, pick;
+    int forcing;
+    if (conv_params_of(g, n, &p, &nsp) || conv_pick(g, n, &p, nsp, -1, &pick, &forcing)) return -1;
+    *forced = forcing ? conv_algos[pick].layout : -1;
+    for (int32_t l = 0; l < 2; l++) {
+        cost[l] = -1;
+        if (g->reference_kernels || nsp > 2) continue;
+        for (int32_t a = 1; a < N_CONV_ALGOS; a++)
+            if (conv_algos[a].layout == l && conv_algos[a].applies(&p) && (cost[l] < 0 || conv_algos[a].cost(&p) < cost[l]))
+                cost[l] = conv_algos[a].cost(&p);
+    }
+    return 0;
+}
+
+/* A tensor of `to` layout holding tensor id's values, for node n to read as
+   `role`: id itself, its twin, or a new twin filled by a transposing copy. */
+static int32_t in_layout(er_graph *g, const er_node *n, int32_t id, int32_t to, const char *role)
+{
+    er_tensor *t = er_t(g, id);
+    if (t->layout == to) return id;
+    if (t->twin >= 0) return t->twin;
+    int32_t twin = er_temp_new(g, n, role, t->dtype, t->rank, t->dims);
+    if (twin < 0) return -1;
+    er_t(g, twin)->layout = to;
+    er_t(g, twin)->twin = id;
+    t->twin = twin;
+    if (er_lower_relayout(g, n, id, twin)) return -1;
+    return twin;
+}
+
+int conv_lower(er_graph *g, er_node *n)
+{
+    er_conv_params p;
+    int32_t nsp, pick;
+    int forced; /* layout.c has already set n->layout from it */
+    if (conv_params_of(g, n, &p, &nsp) || conv_pick(g, n, &p, nsp, n->layout, &pick, &forced)) return -1;
+    er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1), *y = er_out(g, n, 0);
+    int32_t bias = n->n_in > 2 ? n->in[2] : -1, residual = n->residual;
     const conv_algo *al = &conv_algos[pick];
     n->algo = al->id.name;
+    if (al->layout != n->layout)
+        return er_node_fail(g, n, "internal error: algorithm %s is not of the node's layout", al->id.name);
     if (pick == 0)
         return ER_CALL(g, n, ERK_er_f32_conv__scalar, p, x->id, w->id, bias, residual, y->id);
     if (al->pack < 0) return er_call_add(g, n, al->run, &p, sizeof p, 5, (const int32_t[]){x->id, w->id, bias, residual, y->id});
 
+    /* Channels-last: X and the residual are read, and Y written, in NHWC; a
+       transposing copy stands wherever a neighbour is NCHW (layout.c decides
+       where that pays). */
+    int32_t xi = x->id, yi = y->id;
+    if (al->layout != ER_LAYOUT_NCHW) {
+        xi = in_layout(g, n, x->id, al->layout, "X:nhwc");
+        residual = residual >= 0 ? in_layout(g, n, residual, al->layout, "residual:nhwc") : -1;
+        if (y->layout != al->layout) {
+            yi = er_temp_new(g, n, "Y:nhwc", y->dtype, y->rank, y->dims);
+            if (yi < 0) return -1;
+            er_t(g, yi)->layout = al->layout;
+            er_t(g, yi)->twin = y->id;
+            y->twin = yi;
+        }
+        if (xi < 0 || (n->residual >= 0 && residual < 0)) return -1;
+    }
     int64_t packed_dims[1] = {al->packed_count(&p)};
     int64_t scratch_dims[1] = {al->scratch_count ? al->scratch_count(&p) : 0};
     int32_t packed = er_temp_new(g, n, "W_packed", ER_DTYPE_FLOAT, 1, packed_dims);
     int32_t scratch = scratch_dims[0] ? er_temp_new(g, n, al->scratch_role, ER_DTYPE_FLOAT, 1, scratch_dims) : -1;
     if (packed < 0 || (scratch_dims[0] && scratch < 0)) return -1;
     /* Packing reads only W: with constant weights it is folded at compile time. */
-    if (er_call_add(g, n, al->pack, &p, sizeof p, 2, (const int32_t[]){w->id, packed})) return -1;
-    return er_call_add(g, n, al->run, &p, sizeof p, 6, (const int32_t[]){x->id, packed, bias, residual, y->id, scratch});
+    if (er_call_add(g, n, al->pack, &p, sizeof p, 2, (const int32_t[]){w->id, packed}) ||
+        er_call_add(g, n, al->run, &p, sizeof p, 6, (const int32_t[]){xi, packed, bias, residual, yi, scratch}))
+        return -1;
+    return yi == y->id ? 0 : er_lower_relayout(g, n, yi, y->id);
 }
 
 /* ---- ConvTranspose ---- */

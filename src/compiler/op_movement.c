@@ -11,10 +11,9 @@
 
 static const int32_t index_types[] = {ER_DTYPE_INT32, ER_DTYPE_INT64, 0};
 
-/* Emit y[i] = x[x_offset + i.x_strides] over `dims` into y at y_offset + i.y_strides
-   (NULL y_strides: y dense in `dims`). Dimensions are merged where both sides
-   stay contiguous, so a plain copy runs as one memcpy-like row. */
-static int strided_copy(er_graph *g, const er_node *n, int32_t x, int32_t y, int32_t rank, const int64_t *dims,
+/* Dimensions are merged where both sides stay contiguous, so a plain copy
+   runs as one memcpy-like row (contract: ops.h). */
+int er_lower_strided_copy(er_graph *g, const er_node *n, int32_t x, int32_t y, int32_t rank, const int64_t *dims,
                         int64_t x_offset, const int64_t *x_strides, int64_t y_offset, const int64_t *y_strides)
 {
     int64_t dense[ER_MAX_RANK], d[ER_MAX_RANK], xs[ER_MAX_RANK], ys[ER_MAX_RANK];
@@ -56,6 +55,34 @@ static int strided_copy(er_graph *g, const er_node *n, int32_t x, int32_t y, int
     return ER_CALL(g, n, kernel, p, x, y);
 }
 
+/* ---- layout changes (layout.c's transposes between NCHW and NHWC) ---- */
+
+int er_lower_relayout(er_graph *g, const er_node *n, int32_t x, int32_t y)
+{
+    const er_tensor *t = er_t(g, x);
+    const int32_t rank = t->rank, to_nhwc = er_t(g, y)->layout == ER_LAYOUT_NHWC;
+    if (rank < 3 || er_t(g, y)->layout == t->layout)
+        return er_node_fail(g, n, "internal error: no layout change from '%s' to '%s'", t->name, er_t(g, y)->name);
+    /* NCHW strides of [N, C, S...], and NHWC strides of the same dims. */
+    int64_t nchw[ER_MAX_RANK], nhwc[ER_MAX_RANK], dims[ER_MAX_RANK], xs[ER_MAX_RANK];
+    int64_t plane = 1;
+    for (int32_t i = rank - 1; i >= 2; i--) {
+        nchw[i] = plane;
+        nhwc[i] = plane * t->dims[1];
+        plane *= t->dims[i];
+    }
+    nchw[1] = plane, nhwc[1] = 1;
+    nchw[0] = nhwc[0] = plane * t->dims[1];
+    /* Walk y's dims in y's memory order and read x at its strides. */
+    const int64_t *from = to_nhwc ? nchw : nhwc;
+    for (int32_t i = 0; i < rank; i++) {
+        const int32_t d = to_nhwc ? (i == 0 ? 0 : i == rank - 1 ? 1 : i + 1) : i;
+        dims[i] = t->dims[d];
+        xs[i] = from[d];
+    }
+    return er_lower_strided_copy(g, n, x, y, rank, dims, 0, xs, 0, NULL);
+}
+
 /* ---- Transpose ---- */
 
 int transpose_infer(er_graph *g, er_node *n)
@@ -84,7 +111,7 @@ int transpose_lower(er_graph *g, er_node *n)
     if (er_attr_ints(g, n, "perm", perm, ER_MAX_RANK, &n_perm)) return -1;
     er_strides(x, xs);
     for (int32_t i = 0; i < x->rank; i++) s[i] = xs[n_perm < 0 ? x->rank - 1 - i : perm[i]];
-    return strided_copy(g, n, x->id, y->id, y->rank, y->dims, 0, s, 0, NULL);
+    return er_lower_strided_copy(g, n, x->id, y->id, y->rank, y->dims, 0, s, 0, NULL);
 }
 
 /* ---- Slice ---- */
@@ -157,7 +184,7 @@ int slice_lower(er_graph *g, er_node *n)
     slice_plan sp;
     if (slice_plan_of(g, n, &sp)) return -1;
     er_tensor *y = er_out(g, n, 0);
-    return strided_copy(g, n, n->in[0], y->id, y->rank, y->dims, sp.offset, sp.strides, 0, NULL);
+    return er_lower_strided_copy(g, n, n->in[0], y->id, y->rank, y->dims, sp.offset, sp.strides, 0, NULL);
 }
 
 /* ---- Concat / Split ---- */
@@ -198,7 +225,7 @@ int concat_lower(er_graph *g, er_node *n)
         er_tensor *x = er_in(g, n, i);
         int64_t xs[ER_MAX_RANK];
         er_strides(x, xs);
-        if (strided_copy(g, n, x->id, y->id, x->rank, x->dims, 0, xs, pos * ys[a], ys)) return -1;
+        if (er_lower_strided_copy(g, n, x->id, y->id, x->rank, x->dims, 0, xs, pos * ys[a], ys)) return -1;
         pos += x->dims[a];
     }
     return 0;
@@ -268,7 +295,7 @@ int split_lower(er_graph *g, er_node *n)
     er_strides(x, xs);
     for (int32_t i = 0; i < n->n_out; i++) {
         er_tensor *y = er_out(g, n, i);
-        if (y && strided_copy(g, n, x->id, y->id, y->rank, y->dims, pos * xs[a], xs, 0, NULL)) return -1;
+        if (y && er_lower_strided_copy(g, n, x->id, y->id, y->rank, y->dims, pos * xs[a], xs, 0, NULL)) return -1;
         pos += sizes[i];
     }
     return 0;
@@ -297,7 +324,7 @@ int expand_lower(er_graph *g, er_node *n)
         int32_t k = i - (y->rank - x->rank);
         s[i] = k < 0 || x->dims[k] == 1 ? 0 : xs[k];
     }
-    return strided_copy(g, n, x->id, y->id, y->rank, y->dims, 0, s, 0, NULL);
+    return er_lower_strided_copy(g, n, x->id, y->id, y->rank, y->dims, 0, s, 0, NULL);
 }
 
 int tile_infer(er_graph *g, er_node *n)
@@ -327,7 +354,7 @@ int tile_lower(er_graph *g, er_node *n)
         s[2 * i] = 0;
         s[2 * i + 1] = xs[i];
     }
-    return strided_copy(g, n, x->id, y->id, 2 * x->rank, dims, 0, s, 0, NULL);
+    return er_lower_strided_copy(g, n, x->id, y->id, 2 * x->rank, dims, 0, s, 0, NULL);
 }
 
 /* ---- DepthToSpace / SpaceToDepth ---- */
@@ -372,7 +399,7 @@ int depthtospace_lower(er_graph *g, er_node *n)
         memcpy(dims, d, sizeof d);
         memcpy(s, st, sizeof st);
     }
-    return strided_copy(g, n, x->id, y->id, 6, dims, 0, s, 0, NULL);
+    return er_lower_strided_copy(g, n, x->id, y->id, 6, dims, 0, s, 0, NULL);
 }
 
 /* ---- Gather ---- */

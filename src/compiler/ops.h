@@ -138,6 +138,19 @@ int32_t er_kernel_typed(int32_t f32_kernel, int32_t dtype);
 /* Element-size family (x8/x16/x32/x64) of a movement kernel, from its x32 member. */
 int32_t er_kernel_sized(int32_t x32_kernel, int32_t dtype);
 
+/* y[i] = x[x_offset + i.x_strides] over `dims` into y at y_offset + i.y_strides
+   (NULL y_strides: y dense in `dims`), as one strided-copy call. */
+int er_lower_strided_copy(er_graph *g, const er_node *n, int32_t x, int32_t y, int32_t rank, const int64_t *dims,
+                          int64_t x_offset, const int64_t *x_strides, int64_t y_offset, const int64_t *y_strides);
+/* Tensor x's values into y, of the same dims, in y's er_layout (channels
+   moved last, or back), as one strided-copy call. */
+int er_lower_relayout(er_graph *g, const er_node *n, int32_t x, int32_t y);
+
+/* Conv (op_conv.c), for layout.c: cost[l] is the estimated cost of node n's
+   cheapest algorithm of er_layout l, -1 where none applies; *forced the
+   layout of the algorithm --algo forces on it, else -1. */
+int conv_layout_costs(er_graph *g, er_node *n, double cost[2], int32_t *forced);
+
 /* Copy of a whole tensor (same element count) as one er_copy call. */
 int er_lower_copy(er_graph *g, const er_node *n, int32_t src, int32_t dst);
 /* Element-wise conversion of tensor x into y (same element count, y's dtype), one er_cast call. */

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     er_graph *g = m ? er_import(pool, path, m) : NULL;
     if (g) {
         int64_t arena = 0, unshared = 0;
-        failed = er_infer_and_fold(g) || er_fuse(g) || er_lower(g) || er_plan(g, &arena, &unshared);
+        failed = er_infer_and_fold(g) || er_fuse(g) || er_choose_layouts(g) || er_lower(g) || er_plan(g, &arena, &unshared);
         FUZZ_REQUIRE(failed || (arena >= 0 && arena <= unshared), "arena %lld of %lld", (long long)arena,
                      (long long)unshared);
     }

@@ -25,6 +25,10 @@ const runs = [];
 for (const m of ['shufflenet_v2_x0_5', 'squeezenet1_1', 'mobilenet_v3_small', 'mobilenet_v2'])
   runs.push([m, 'reference'], [m, 'im2col-gemm']);
 runs.push(['squeezenet1_1', 'winograd2x2'], ['squeezenet1_1', 'winograd4x4']);
+// Channels-last: convolutions forced to NHWC among NCHW neighbours, so the
+// transposes at every boundary run too (Concat, channel shuffle, SE blocks).
+for (const m of ['shufflenet_v2_x0_5', 'squeezenet1_1', 'mobilenet_v3_small']) runs.push([m, 'igemm-nhwc']);
+for (const m of ['mobilenet_v3_small', 'mobilenet_v2']) runs.push([m, 'dwconv-nhwc']);
 
 function input(count, seed) {
   const x = new Float32Array(count);
@@ -87,4 +91,23 @@ test('--algo should refuse an unknown algorithm, one that does not apply, and a 
   assert.match(c, /Gemm "\/linear\/Gemm":.*, algorithm reference \*\//);
   assert.match(c, /Conv "\/layer1\/layer1.0\/conv1\/Conv":.*, algorithm winograd4x4 \*\//, 'the cheapest estimate elsewhere');
   for (const ext of ['c', 'h']) fs.rmSync(out.replace(/c$/, ext), { force: true });
+});
+
+test('channels-last convolutions in a chain should pass NHWC activations along, transposing only at its ends', () => {
+  // resnet18 with every convolution channels-last: one transposing copy into
+  // the chain (the image), one out to the max-pool and back in after it, one
+  // out to the average pool; none between two convolutions or for a residual.
+  const onnx = path.join(shared, 'models/arch/resnet18-random.onnx');
+  const out = path.join(os.tmpdir(), `edgerun-layout-${process.pid}.c`);
+  try {
+    const r = spawnSync(compiler, [onnx, '-o', out, '--algo', '*=igemm-nhwc', '--quiet'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const c = fs.readFileSync(out, 'utf8');
+    assert.equal((c.match(/, algorithm igemm-nhwc \*\//g) || []).length, 20, 'every Conv runs igemm-nhwc');
+    const owners = c.split(/\n    \/\* /).filter((node) => node.includes('er_x32_strided_copy(')).map((node) => node.match(/^\S+ "([^"]+)"/)[1]);
+    assert.deepEqual(owners, ['/conv1/Conv', '/layer1/layer1.0/conv1/Conv', '/layer4/layer4.1/conv2/Conv']);
+    assert.equal((c.match(/er_x32_strided_copy\(/g) || []).length, 4);
+  } finally {
+    for (const ext of ['c', 'h']) fs.rmSync(out.replace(/c$/, ext), { force: true });
+  }
 });
