@@ -76,17 +76,10 @@ static inline __attribute__((always_inline)) void igemm_4x8(int32_t mr, int32_t 
                 c31 = er_v4_madd(c31, x3, w1);
             }
         }
-        if (n1 == 4) { /* a whole strip: constant lane counts, plain stores */
-            store_row8(c, r, 0, ldc, j, c00, c01, 4, 4, ep, act);
-            if (mr > 1) store_row8(c, r, 1, ldc, j, c10, c11, 4, 4, ep, act);
-            if (mr > 2) store_row8(c, r, 2, ldc, j, c20, c21, 4, 4, ep, act);
-            if (mr > 3) store_row8(c, r, 3, ldc, j, c30, c31, 4, 4, ep, act);
-        } else {
-            store_row8(c, r, 0, ldc, j, c00, c01, n0, n1, ep, act);
-            if (mr > 1) store_row8(c, r, 1, ldc, j, c10, c11, n0, n1, ep, act);
-            if (mr > 2) store_row8(c, r, 2, ldc, j, c20, c21, n0, n1, ep, act);
-            if (mr > 3) store_row8(c, r, 3, ldc, j, c30, c31, n0, n1, ep, act);
-        }
+        store_row8(c, r, 0, ldc, j, c00, c01, n0, n1, ep, act);
+        if (mr > 1) store_row8(c, r, 1, ldc, j, c10, c11, n0, n1, ep, act);
+        if (mr > 2) store_row8(c, r, 2, ldc, j, c20, c21, n0, n1, ep, act);
+        if (mr > 3) store_row8(c, r, 3, ldc, j, c30, c31, n0, n1, ep, act);
     }
 }
 
