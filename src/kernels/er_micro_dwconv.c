@@ -182,10 +182,20 @@ static inline __attribute__((always_inline)) void dw_vec(const er_dw_geom *g, co
     {                                                                                                               \
         dw_scalar(g, x, w, K, S, bias, r, y, ep);                                                                   \
     }                                                                                                               \
+    static inline __attribute__((always_inline)) void dw_vec_##K##x##K##s##S(                                     \
+        const er_dw_geom *g, const float *x, const float *w, float bias, const float *r, float *y,                 \
+        const er_epilogue *ep, const int32_t act)                                                                   \
+    {                                                                                                               \
+        dw_vec(g, x, w, K, S, bias, r, y, ep, act);                                                                 \
+    }                                                                                                               \
+    ER_ACT_INSTANCES(dw_vec_##K##x##K##s##S, er_f32_dwconv_ukernel,                                                 \
+                     (const er_dw_geom *g, const float *x, const float *w, float bias, const float *r, float *y,   \
+                      const er_epilogue *ep),                                                                       \
+                     ep->act, g, x, w, bias, r, y, ep)                                                              \
     void er_f32_dwconv_##K##x##K##s##S##__vec128(const er_dw_geom *g, const float *x, const float *w, float bias,  \
                                                  const float *r, float *y, const er_epilogue *ep)                   \
     {                                                                                                               \
-        ER_ACT_SPECIALIZE(ep->act, dw_vec, g, x, w, K, S, bias, r, y, ep)                                            \
+        ER_ACT_CALL(ep->act, dw_vec_##K##x##K##s##S, g, x, w, bias, r, y, ep);                                       \
     }
 ER_DWCONV_VARIANT(3, 1)
 ER_DWCONV_VARIANT(3, 2)

@@ -58,7 +58,7 @@ static inline __attribute__((always_inline)) void store_row4(er_v4f acc, int32_t
 /* 4 rows x 8 columns in 8 accumulators; the weights of one k arrive as four
    load-splats of one 16-byte panel row, the 8 columns as two vector loads.
    The column remainder runs 4 wide, the last vector stored in part. act is
-   ep->act, constant where ER_ACT_SPECIALIZE makes it so. */
+   ep->act, constant in the instances ER_ACT_INSTANCES makes. */
 static inline __attribute__((always_inline)) void gemm_4x8(int32_t mr, int32_t nc, int32_t kc, const float *a,
                                                            const float *b, int32_t ldb, int64_t bs, const float *bias,
                                                            const float *r, float *c, int32_t ldc,
@@ -125,9 +125,14 @@ static inline __attribute__((always_inline)) void gemm_4x8(int32_t mr, int32_t n
     }
 }
 
+ER_ACT_INSTANCES(gemm_4x8, er_f32_gemm_ukernel,
+                 (int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb, int64_t bs,
+                  const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep),
+                 ep->act, mr, nc, kc, a, b, ldb, bs, bias, r, c, ldc, ep)
+
 void er_f32_gemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb,
                              int64_t bs, const float *bias, const float *r, float *c, int32_t ldc,
                              const er_epilogue *ep)
 {
-    ER_ACT_SPECIALIZE(ep->act, gemm_4x8, mr, nc, kc, a, b, ldb, bs, bias, r, c, ldc, ep)
+    ER_ACT_CALL(ep->act, gemm_4x8, mr, nc, kc, a, b, ldb, bs, bias, r, c, ldc, ep);
 }

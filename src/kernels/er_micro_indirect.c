@@ -83,10 +83,15 @@ static inline __attribute__((always_inline)) void igemm_4x8(int32_t mr, int32_t 
     }
 }
 
+ER_ACT_INSTANCES(igemm_4x8, er_f32_igemm_ukernel,
+                 (int32_t mr, int32_t nc, int32_t kc, int32_t ks, const float *const *a, const float *w,
+                  const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep),
+                 ep->act, mr, nc, kc, ks, a, w, bias, r, c, ldc, ep)
+
 void er_f32_igemm_4x8__vec128(int32_t mr, int32_t nc, int32_t kc, int32_t ks, const float *const *a, const float *w,
                               const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep)
 {
-    ER_ACT_SPECIALIZE(ep->act, igemm_4x8, mr, nc, kc, ks, a, w, bias, r, c, ldc, ep)
+    ER_ACT_CALL(ep->act, igemm_4x8, mr, nc, kc, ks, a, w, bias, r, c, ldc, ep);
 }
 
 /* ---- depthwise, a run of output pixels, channels in vectors ---- */
@@ -141,8 +146,13 @@ static inline __attribute__((always_inline)) void dwconv_nhwc(int32_t pixels, in
         dwconv_pixel(channels, ks, x, w, cs, bias, r, y, ep, act);
 }
 
+ER_ACT_INSTANCES(dwconv_nhwc, er_f32_dwconv_nhwc_ukernel,
+                 (int32_t pixels, int32_t channels, int32_t ks, const float *const *x, const float *w, int32_t cs,
+                  const float *bias, const float *r, float *y, const er_epilogue *ep),
+                 ep->act, pixels, channels, ks, x, w, cs, bias, r, y, ep)
+
 void er_f32_dwconv_nhwc__vec128(int32_t pixels, int32_t channels, int32_t ks, const float *const *x, const float *w,
                                 int32_t cs, const float *bias, const float *r, float *y, const er_epilogue *ep)
 {
-    ER_ACT_SPECIALIZE(ep->act, dwconv_nhwc, pixels, channels, ks, x, w, cs, bias, r, y, ep)
+    ER_ACT_CALL(ep->act, dwconv_nhwc, pixels, channels, ks, x, w, cs, bias, r, y, ep);
 }

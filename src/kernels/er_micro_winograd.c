@@ -158,7 +158,7 @@ void er_f32_wino2x2_in__vec128(int32_t channels, const float *x, int64_t x_cs, i
 
 static inline __attribute__((always_inline)) void out_vec_1(const float *m, int32_t ms, float bias, const float *r,
                                                             float *y, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
-                                                            const er_epilogue *ep)
+                                                            const er_epilogue *ep, const int32_t act)
 {
     er_v4f s[2][4];
     for (int32_t j = 0; j < 4; j++) {
@@ -182,27 +182,39 @@ static inline __attribute__((always_inline)) void out_vec_1(const float *m, int3
                 lo += er_v4_load(rr);
                 hi += er_v4_load(rr + 4);
             }
-            er_v4_store(yr, er_act_v4(lo, ep->act, ep->alpha, ep->beta));
-            er_v4_store(yr + 4, er_act_v4(hi, ep->act, ep->alpha, ep->beta));
+            er_v4_store(yr, er_act_v4(lo, act, ep->alpha, ep->beta));
+            er_v4_store(yr + 4, er_act_v4(hi, act, ep->alpha, ep->beta));
         } else {
             float lanes[8];
             er_v4_store(lanes, lo);
             er_v4_store(lanes + 4, hi);
             for (int32_t j = 0; j < 8 && ox + j < wo; j++) {
                 float val = lanes[j] + (rr ? rr[j] : 0.0f);
-                yr[j] = er_act_scalar(val, ep->act, ep->alpha, ep->beta);
+                yr[j] = er_act_scalar(val, act, ep->alpha, ep->beta);
             }
         }
     }
 }
 
+static inline __attribute__((always_inline)) void out_vec(int32_t channels, const float *m, int32_t m_cs, int32_t ms,
+                                                          const float *bias, const float *r, float *y, int64_t y_cs,
+                                                          int32_t ho, int32_t wo, int32_t ty, int32_t tx,
+                                                          const er_epilogue *ep, const int32_t act)
+{
+    for (int32_t c = 0; c < channels; c++)
+        out_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
+                  tx, ep, act);
+}
+ER_ACT_INSTANCES(out_vec, er_f32_wino2x2_out_ukernel,
+                 (int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias, const float *r,
+                  float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx, const er_epilogue *ep),
+                 ep->act, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep)
+
 void er_f32_wino2x2_out__vec128(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,
                                 const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
                                 const er_epilogue *ep)
 {
-    for (int32_t c = 0; c < channels; c++)
-        out_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
-                  tx, ep);
+    ER_ACT_CALL(ep->act, out_vec, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep);
 }
 
 /* ---- Winograd F(4x4, 3x3) ----
@@ -353,7 +365,7 @@ void er_f32_wino4x4_in__vec128(int32_t channels, const float *x, int64_t x_cs, i
 
 static inline __attribute__((always_inline)) void out4_vec_1(const float *m, int32_t ms, float bias, const float *r,
                                                              float *y, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
-                                                             const er_epilogue *ep)
+                                                             const er_epilogue *ep, const int32_t act)
 {
     er_v4f s[4][6];
     for (int32_t j = 0; j < 6; j++) {
@@ -377,22 +389,34 @@ static inline __attribute__((always_inline)) void out4_vec_1(const float *m, int
             for (int32_t q = 0; q < 4; q++) {
                 er_v4f val = o[q] + vb;
                 if (rr) val += er_v4_load(rr + 4 * q);
-                er_v4_store(yr + 4 * q, er_act_v4(val, ep->act, ep->alpha, ep->beta));
+                er_v4_store(yr + 4 * q, er_act_v4(val, act, ep->alpha, ep->beta));
             }
         } else {
             float lanes[16];
             for (int32_t q = 0; q < 4; q++) er_v4_store(lanes + 4 * q, o[q] + vb);
             for (int32_t j = 0; j < 16 && ox + j < wo; j++)
-                yr[j] = er_act_scalar(lanes[j] + (rr ? rr[j] : 0.0f), ep->act, ep->alpha, ep->beta);
+                yr[j] = er_act_scalar(lanes[j] + (rr ? rr[j] : 0.0f), act, ep->alpha, ep->beta);
         }
     }
 }
+
+static inline __attribute__((always_inline)) void out4_vec(int32_t channels, const float *m, int32_t m_cs, int32_t ms,
+                                                           const float *bias, const float *r, float *y, int64_t y_cs,
+                                                           int32_t ho, int32_t wo, int32_t ty, int32_t tx,
+                                                           const er_epilogue *ep, const int32_t act)
+{
+    for (int32_t c = 0; c < channels; c++)
+        out4_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
+                   tx, ep, act);
+}
+ER_ACT_INSTANCES(out4_vec, er_f32_wino2x2_out_ukernel,
+                 (int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias, const float *r,
+                  float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx, const er_epilogue *ep),
+                 ep->act, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep)
 
 void er_f32_wino4x4_out__vec128(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,
                                 const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
                                 const er_epilogue *ep)
 {
-    for (int32_t c = 0; c < channels; c++)
-        out4_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
-                   tx, ep);
+    ER_ACT_CALL(ep->act, out4_vec, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep);
 }
