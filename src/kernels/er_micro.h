@@ -66,6 +66,21 @@ static inline er_epilogue er_epilogue_inner(const er_epilogue *ep)
 void er_f32_vact__scalar(int64_t n, float *y, const er_epilogue *ep);
 void er_f32_vact__vec128(int64_t n, float *y, const er_epilogue *ep);
 
+/* One k of a 4x8 register tile, the step both GEMM micro-kernels share:
+   accumulators P##00 .. P##31 (row i, half h) += s_i * v_h, for four
+   splatted row values s0..s3 and the two vectors v0, v1 of 8 columns. */
+#define ER_TILE_4X8_MADD(P, s0, s1, s2, s3, v0, v1) \
+    do {                                            \
+        P##00 = er_v4_madd(P##00, (s0), (v0));      \
+        P##01 = er_v4_madd(P##01, (s0), (v1));      \
+        P##10 = er_v4_madd(P##10, (s1), (v0));      \
+        P##11 = er_v4_madd(P##11, (s1), (v1));      \
+        P##20 = er_v4_madd(P##20, (s2), (v0));      \
+        P##21 = er_v4_madd(P##21, (s2), (v1));      \
+        P##30 = er_v4_madd(P##30, (s3), (v0));      \
+        P##31 = er_v4_madd(P##31, (s3), (v1));      \
+    } while (0)
+
 /* Pack rows [0, rows) of a matrix (element (r, k) at a[r*rs + k*cs]) into
    ceil(rows/width) panels of kk x width floats, k-major, zero past the last
    row: packed[panel][k][i]. With width ER_GEMM_MR it is the packed-A

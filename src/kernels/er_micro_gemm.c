@@ -75,14 +75,7 @@ static inline __attribute__((always_inline)) void gemm_4x8(int32_t mr, int32_t n
             const er_v4f b0 = er_v4_load(bk), b1 = er_v4_load(bk + 4);
             const er_v4f a0 = er_v4_splat(ak[0]), a1 = er_v4_splat(ak[1]), a2 = er_v4_splat(ak[2]),
                          a3 = er_v4_splat(ak[3]);
-            c00 = er_v4_madd(c00, a0, b0);
-            c01 = er_v4_madd(c01, a0, b1);
-            c10 = er_v4_madd(c10, a1, b0);
-            c11 = er_v4_madd(c11, a1, b1);
-            c20 = er_v4_madd(c20, a2, b0);
-            c21 = er_v4_madd(c21, a2, b1);
-            c30 = er_v4_madd(c30, a3, b0);
-            c31 = er_v4_madd(c31, a3, b1);
+            ER_TILE_4X8_MADD(c, a0, a1, a2, a3, b0, b1);
         }
         if (plain) {
             /* Rows past mr alias row 0 and are stored first, so row 0 wins. */

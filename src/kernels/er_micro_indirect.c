@@ -66,14 +66,7 @@ static inline __attribute__((always_inline)) void igemm_4x8(int32_t mr, int32_t 
                 const er_v4f w0 = er_v4_load(wk), w1 = er_v4_load(wk + 4);
                 const er_v4f x0 = er_v4_splat(a0[k]), x1 = er_v4_splat(a1[k]), x2 = er_v4_splat(a2[k]),
                              x3 = er_v4_splat(a3[k]);
-                c00 = er_v4_madd(c00, x0, w0);
-                c01 = er_v4_madd(c01, x0, w1);
-                c10 = er_v4_madd(c10, x1, w0);
-                c11 = er_v4_madd(c11, x1, w1);
-                c20 = er_v4_madd(c20, x2, w0);
-                c21 = er_v4_madd(c21, x2, w1);
-                c30 = er_v4_madd(c30, x3, w0);
-                c31 = er_v4_madd(c31, x3, w1);
+                ER_TILE_4X8_MADD(c, x0, x1, x2, x3, w0, w1);
             }
         }
         store_row8(c, r, 0, ldc, j, c00, c01, n0, n1, ep, act);

@@ -196,26 +196,28 @@ static inline __attribute__((always_inline)) void out_vec_1(const float *m, int3
     }
 }
 
-static inline __attribute__((always_inline)) void out_vec(int32_t channels, const float *m, int32_t m_cs, int32_t ms,
-                                                          const float *bias, const float *r, float *y, int64_t y_cs,
-                                                          int32_t ho, int32_t wo, int32_t ty, int32_t tx,
-                                                          const er_epilogue *ep, const int32_t act)
-{
-    for (int32_t c = 0; c < channels; c++)
-        out_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
-                  tx, ep, act);
-}
-ER_ACT_INSTANCES(out_vec, er_f32_wino2x2_out_ukernel,
-                 (int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias, const float *r,
-                  float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx, const er_epilogue *ep),
-                 ep->act, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep)
-
-void er_f32_wino2x2_out__vec128(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,
-                                const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
-                                const er_epilogue *ep)
-{
-    ER_ACT_CALL(ep->act, out_vec, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep);
-}
+/* er_f32_winoMxM_out__vec128: each channel's tile transform (TILE) with the
+   activation constant in each instance (ER_ACT_INSTANCES). */
+#define ER_WINO_OUT_KERNEL(NAME, TILE)                                                                              \
+    static inline __attribute__((always_inline)) void NAME##_channels(                                            \
+        int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias, const float *r, float *y,   \
+        int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx, const er_epilogue *ep, const int32_t act)    \
+    {                                                                                                               \
+        for (int32_t c = 0; c < channels; c++)                                                                      \
+            TILE(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo,   \
+                 ty, tx, ep, act);                                                                                  \
+    }                                                                                                               \
+    ER_ACT_INSTANCES(NAME##_channels, er_f32_wino2x2_out_ukernel,                                                   \
+                     (int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias, const float *r,\
+                      float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx, const er_epilogue *ep),\
+                     ep->act, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep)                          \
+    void NAME##__vec128(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,            \
+                        const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,    \
+                        const er_epilogue *ep)                                                                      \
+    {                                                                                                               \
+        ER_ACT_CALL(ep->act, NAME##_channels, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep);         \
+    }
+ER_WINO_OUT_KERNEL(er_f32_wino2x2_out, out_vec_1)
 
 /* ---- Winograd F(4x4, 3x3) ----
    The same scheme with 6x6 input patches and 4x4 output tiles: 36
@@ -400,23 +402,4 @@ static inline __attribute__((always_inline)) void out4_vec_1(const float *m, int
     }
 }
 
-static inline __attribute__((always_inline)) void out4_vec(int32_t channels, const float *m, int32_t m_cs, int32_t ms,
-                                                           const float *bias, const float *r, float *y, int64_t y_cs,
-                                                           int32_t ho, int32_t wo, int32_t ty, int32_t tx,
-                                                           const er_epilogue *ep, const int32_t act)
-{
-    for (int32_t c = 0; c < channels; c++)
-        out4_vec_1(m + (int64_t)c * m_cs, ms, bias ? bias[c] : 0.0f, r ? r + c * y_cs : NULL, y + c * y_cs, ho, wo, ty,
-                   tx, ep, act);
-}
-ER_ACT_INSTANCES(out4_vec, er_f32_wino2x2_out_ukernel,
-                 (int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias, const float *r,
-                  float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx, const er_epilogue *ep),
-                 ep->act, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep)
-
-void er_f32_wino4x4_out__vec128(int32_t channels, const float *m, int32_t m_cs, int32_t ms, const float *bias,
-                                const float *r, float *y, int64_t y_cs, int32_t ho, int32_t wo, int32_t ty, int32_t tx,
-                                const er_epilogue *ep)
-{
-    ER_ACT_CALL(ep->act, out4_vec, channels, m, m_cs, ms, bias, r, y, y_cs, ho, wo, ty, tx, ep);
-}
+ER_WINO_OUT_KERNEL(er_f32_wino4x4_out, out4_vec_1)
