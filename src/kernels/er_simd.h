@@ -198,6 +198,21 @@ static inline int32_t er_act_instance(int32_t act)
     return act == ER_ACT_NONE ? 0 : act == ER_ACT_RELU ? 1 : act == ER_ACT_CLIP ? 2 : act == ER_ACT_HARD_SWISH ? 3 : 4;
 }
 
+/* Sigmoid (act ER_ACT_SIGMOID) or SiLU (ER_ACT_SILU) of v, inline: for
+   er_f32_vact, which the fused kernels hand these two to (er_act_deferred).
+   Anywhere else they are a call (er_act_v4): their code is long, and a
+   micro-kernel's instance for a run-time activation would otherwise carry
+   it at every store (18 KB of code per GEMM micro-kernel). */
+static inline __attribute__((always_inline)) er_v4f er_v4_sigmoid_act(er_v4f v, int32_t act)
+{
+    const er_v4f s = er_v4_sigmoid(v);
+    return act == ER_ACT_SILU ? v * s : s;
+}
+static __attribute__((noinline, unused)) er_v4f er_v4_sigmoid_act_call(er_v4f v, int32_t act)
+{
+    return er_v4_sigmoid_act(v, act);
+}
+
 /* The activations in vector form: exactly the scalar ones, but for Sigmoid
    and SiLU, whose vector sigmoid is within 4e-7 relative of the scalar one. */
 static inline __attribute__((always_inline)) er_v4f er_act_v4(er_v4f v, int32_t act, float alpha, float beta)
@@ -215,8 +230,8 @@ static inline __attribute__((always_inline)) er_v4f er_act_v4(er_v4f v, int32_t 
         const er_v4f t = er_v4_splat(alpha) * v + er_v4_splat(beta);
         return er_v4_clamp(t, er_v4_splat(0.0f), er_v4_splat(1.0f));
     }
-    case ER_ACT_SIGMOID: return er_v4_sigmoid(v);
-    case ER_ACT_SILU: return v * er_v4_sigmoid(v);
+    case ER_ACT_SIGMOID:
+    case ER_ACT_SILU: return er_v4_sigmoid_act_call(v, act);
     default: {
         float lanes[4];
         er_v4_store(lanes, v);
