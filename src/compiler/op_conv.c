@@ -289,7 +289,8 @@ static int conv_params_of(er_graph *g, er_node *n, er_conv_params *p, int32_t *n
 }
 
 /* The algorithm node n runs: the one --algo forces where it applies, else
-   the cheapest that applies among those of `layout` (-1: any). */
+   the cheapest that applies among those of `layout` (-1: any). *forced (if
+   not NULL) says --algo chose it. */
 static int conv_pick(er_graph *g, er_node *n, const er_conv_params *p, int32_t nsp, int32_t layout, int32_t *pick,
                      int *forced)
 {
@@ -302,7 +303,7 @@ static int conv_pick(er_graph *g, er_node *n, const er_conv_params *p, int32_t n
                                 g->reference_kernels ? "no --reference" : conv_algos[*pick].id.rule);
         *pick = -1;
     }
-    *forced = *pick >= 0;
+    if (forced) *forced = *pick >= 0;
     if (g->reference_kernels || nsp > 2) {
         *pick = 0;
     } else if (*pick < 0) {
@@ -354,8 +355,7 @@ int conv_lower(er_graph *g, er_node *n)
 {
     er_conv_params p;
     int32_t nsp, pick;
-    int forced; /* layout.c has already set n->layout from it */
-    if (conv_params_of(g, n, &p, &nsp) || conv_pick(g, n, &p, nsp, n->layout, &pick, &forced)) return -1;
+    if (conv_params_of(g, n, &p, &nsp) || conv_pick(g, n, &p, nsp, n->layout, &pick, NULL)) return -1;
     er_tensor *x = er_in(g, n, 0), *w = er_in(g, n, 1), *y = er_out(g, n, 0);
     int32_t bias = n->n_in > 2 ? n->in[2] : -1, residual = n->residual;
     const conv_algo *al = &conv_algos[pick];

@@ -63,16 +63,12 @@ int er_lower_relayout(er_graph *g, const er_node *n, int32_t x, int32_t y)
     const int32_t rank = t->rank, to_nhwc = er_t(g, y)->layout == ER_LAYOUT_NHWC;
     if (rank < 3 || er_t(g, y)->layout == t->layout)
         return er_node_fail(g, n, "internal error: no layout change from '%s' to '%s'", t->name, er_t(g, y)->name);
-    /* NCHW strides of [N, C, S...], and NHWC strides of the same dims. */
+    /* NCHW strides of [N, C, S...] (the dense ones), and NHWC strides of the same dims. */
     int64_t nchw[ER_MAX_RANK], nhwc[ER_MAX_RANK], dims[ER_MAX_RANK], xs[ER_MAX_RANK];
-    int64_t plane = 1;
-    for (int32_t i = rank - 1; i >= 2; i--) {
-        nchw[i] = plane;
-        nhwc[i] = plane * t->dims[1];
-        plane *= t->dims[i];
-    }
-    nchw[1] = plane, nhwc[1] = 1;
-    nchw[0] = nhwc[0] = plane * t->dims[1];
+    er_strides(t, nchw);
+    for (int32_t i = 2; i < rank; i++) nhwc[i] = nchw[i] * t->dims[1];
+    nhwc[1] = 1;
+    nhwc[0] = nchw[0];
     /* Walk y's dims in y's memory order and read x at its strides. */
     const int64_t *from = to_nhwc ? nchw : nhwc;
     for (int32_t i = 0; i < rank; i++) {

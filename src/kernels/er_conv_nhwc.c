@@ -11,23 +11,6 @@
 #include "er_micro.h"
 #include "er_simd.h"
 
-/* For the wo pixels of output row oy, points ind[ox*ks + t] at the input
-   rows of tap t: the bounds are tested once per tap, not per tap and pixel. */
-static void row_taps(const er_conv_params *p, const float *x_n, int32_t c, const float *zero, int32_t oy,
-                     const float **ind)
-{
-    const int32_t ks = p->k[0] * p->k[1], wo = p->y_dims[1], w = p->x_dims[1], sx = p->stride[1];
-    for (int32_t ky = 0, t = 0; ky < p->k[0]; ky++) {
-        const int32_t iy = oy * p->stride[0] - p->pad[0] + ky * p->dilation[0];
-        const float *row = iy >= 0 && iy < p->x_dims[0] ? x_n + (int64_t)iy * w * c : NULL;
-        for (int32_t kx = 0; kx < p->k[1]; kx++, t++) {
-            const int32_t dx = kx * p->dilation[1] - p->pad[1];
-            for (int32_t ox = 0, ix = dx; ox < wo; ox++, ix += sx)
-                ind[(int64_t)ox * ks + t] = row && ix >= 0 && ix < w ? row + (int64_t)ix * c : zero;
-        }
-    }
-}
-
 /* Points ind[t * stride] (t < kh*kw) at the input rows of output pixel
    (oy, ox): x_n + (iy*w + ix)*c, or zero outside the plane. */
 static void tap_rows(const er_conv_params *p, const float *x_n, int32_t c, const float *zero, int32_t oy, int32_t ox,
@@ -167,7 +150,7 @@ void er_f32_dwconv2d_nhwc__vec128(const er_conv_params *p, const float *x, const
         const float *x_n = x + (int64_t)n * p->x_dims[0] * p->x_dims[1] * c;
         for (int32_t oy = 0; oy < ho; oy++) {
             const int64_t row = ((int64_t)n * ho + oy) * wo * c;
-            row_taps(p, x_n, c, zero, oy, ind);
+            for (int32_t ox = 0; ox < wo; ox++) tap_rows(p, x_n, c, zero, oy, ox, ind + (int64_t)ox * ks, 1);
             er_f32_dwconv_nhwc__vec128(wo, c, ks, ind, w_packed, cs, bias, residual ? residual + row : NULL, y + row,
                                        &inner);
             if (er_act_deferred(ep.act)) er_f32_vact__vec128((int64_t)wo * c, y + row, &ep);

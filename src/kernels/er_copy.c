@@ -37,6 +37,21 @@ static inline int pad_coord(int64_t *c, int64_t n, int32_t mode)
     return 1;
 }
 
+/* Steps the odometer over dims [0, top] of a strided copy (idx, and the
+   offsets xo, yo into x and y) to the next index; returns 0 past the last. */
+static inline int strided_next(const er_strided_params *p, int32_t top, int32_t *idx, int64_t *xo, int64_t *yo)
+{
+    for (int32_t k = top; k >= 0; k--) {
+        *xo += p->x_strides[k];
+        *yo += p->y_strides[k];
+        if (++idx[k] < p->dims[k]) return 1;
+        *xo -= (int64_t)p->x_strides[k] * p->dims[k];
+        *yo -= (int64_t)p->y_strides[k] * p->dims[k];
+        idx[k] = 0;
+    }
+    return 0;
+}
+
 /* The strided copies that transpose (NCHW <-> NHWC, a matrix's transpose,
    attention's head swaps): when the last two dims read x with strides
    (1, xs) and write y with (ys, 1), y's rows are x's columns, and 4x4
@@ -77,16 +92,7 @@ static int transpose32(const er_strided_params *p, const void *xv, void *yv)
         }
         for (int32_t i = na4; i < na; i++)
             for (int32_t j = 0; j < nb; j++) ym[(int64_t)i * ys + j] = xm[i + (int64_t)j * xs];
-        int32_t k = a - 1;
-        for (; k >= 0; k--) {
-            xo += p->x_strides[k];
-            yo += p->y_strides[k];
-            if (++idx[k] < p->dims[k]) break;
-            xo -= (int64_t)p->x_strides[k] * p->dims[k];
-            yo -= (int64_t)p->y_strides[k] * p->dims[k];
-            idx[k] = 0;
-        }
-        if (k < 0) return 1;
+        if (!strided_next(p, a - 1, idx, &xo, &yo)) return 1;
     }
 }
 
@@ -112,16 +118,7 @@ static int transpose32(const er_strided_params *p, const void *xv, void *yv)
             } else {                                                                                 \
                 for (int32_t i = 0; i < n; i++) yr[(int64_t)i * ys] = xr[(int64_t)i * xs];          \
             }                                                                                        \
-            int32_t k = last - 1;                                                                    \
-            for (; k >= 0; k--) {                                                                    \
-                xo += p->x_strides[k];                                                               \
-                yo += p->y_strides[k];                                                               \
-                if (++idx[k] < p->dims[k]) break;                                                    \
-                xo -= (int64_t)p->x_strides[k] * p->dims[k];                                         \
-                yo -= (int64_t)p->y_strides[k] * p->dims[k];                                         \
-                idx[k] = 0;                                                                          \
-            }                                                                                        \
-            if (k < 0) return;                                                                       \
+            if (!strided_next(p, last - 1, idx, &xo, &yo)) return;                                   \
         }                                                                                            \
     }                                                                                                \
                                                                                                      \
