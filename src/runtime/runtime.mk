@@ -66,8 +66,22 @@ MODULE_EXPORTS := $(shell sed -n '$(er_prototype_sed)' src/runtime/edgerun.h)
 # target_features section), and linking a model with 100 MB of weights takes
 # 14 s instead of 21 s, since binaryen no longer reads and writes its data
 # twice (issue #9, measured on resnet50).
-MODULE_LDFLAGS := --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0 -sMALLOC=emmalloc \
+MODULE_LINK := --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0 -sMALLOC=emmalloc \
   -sWASM_BIGINT -sERROR_ON_UNDEFINED_SYMBOLS=1 -sEXPORTED_FUNCTIONS=$(subst $() ,$(comma),$(strip $(MODULE_EXPORTS)))
+# Binaryen (emcc -O3) inlines any function that has one caller, whatever its
+# size: every kernel driver a model calls once (an im2col GEMM, a channels-last
+# conv, a pad) went into er_model_run, which then held 42 loops in 7 KB. V8
+# runs a module's first inferences on baseline code and replaces a function
+# only between two of its calls, so er_model_run ran those loops unoptimised
+# through the first two inferences, and optimising it cost 16-22 ms of a
+# background thread. With no single-caller inlining er_model_run is a list of
+# calls (965 B) and each kernel is optimised alone, as soon as it is hot:
+# resnet20's first inference in node 21.8 -> 18.2 ms, the fourth 4.4 -> 2.6 ms
+# (medians of 25 fresh processes); steady speed and the image path unchanged
+# (0.996-1.018, interleaved); +1.9 KB. The relaxed twins skip binaryen, and
+# LLVM does not inline across files, so theirs is already a list of calls.
+MODULE_OPT := -sBINARYEN_EXTRA_PASSES=--one-caller-inline-max-function-size=0
+MODULE_LDFLAGS := $(MODULE_LINK) $(MODULE_OPT)
 
 # Link one model module from its C source ($(1)): the one rule real models
 # and the fixtures share. Its initial memory must hold the model's static
@@ -85,13 +99,14 @@ $(WEB)/models/%.wasm: $(BUILD)/models/%.c $(WASM_LIBS)
 # The relaxed-SIMD twin of a module (NAME.relaxed.wasm, see kernels.mk): the
 # model and the kernels from clang-19 with -mrelaxed-simd, the runtime as
 # for every module. emcc links at -O0 so that its binaryen (version 108,
-# which rejects the final relaxed opcodes) never runs (MODULE_LDFLAGS'
-# -sWASM_BIGINT spares it the 64-bit import legalisation it would need).
+# which rejects the final relaxed opcodes) never runs (MODULE_LINK's
+# -sWASM_BIGINT spares it the 64-bit import legalisation it would need; it
+# gets no MODULE_OPT, which would run binaryen).
 # The shim loads it where the browser validates relaxed SIMD.
 define er_link_relaxed
 	@mkdir -p $(@D) $(BUILD)/wasm-relaxed/models
 	$(CLANG_RELAXED) $(CFLAGS_RELAXED) -I$(dir $(1)) -c $(1) -o $(BUILD)/wasm-relaxed/models/$(notdir $(basename $(1))).o
-	$(EMCC) -O0 $(MODULE_LDFLAGS) -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
+	$(EMCC) -O0 $(MODULE_LINK) -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
 	  $(BUILD)/wasm-relaxed/models/$(notdir $(basename $(1))).o $(RUNTIME_WASM) $(KERNELS_RELAXED) -o $@
 endef
 $(WEB)/models/%.relaxed.wasm: $(BUILD)/models/%.c $(RUNTIME_WASM) $(KERNELS_RELAXED)
@@ -104,7 +119,7 @@ $(WEB)/models/%.relaxed.wasm: $(BUILD)/models/%.c $(RUNTIME_WASM) $(KERNELS_RELA
 # and imports only wasi_snapshot_preview1 (tests/js/wasi.test.mjs checks it).
 # Same memory set-up as the browser module; no exports of edgerun.h.
 WASI_LDFLAGS := -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0 -sMALLOC=emmalloc \
-  -sWASM_BIGINT -sERROR_ON_UNDEFINED_SYMBOLS=1
+  -sWASM_BIGINT -sERROR_ON_UNDEFINED_SYMBOLS=1 $(MODULE_OPT)
 WASI_MODELS := $(RESNETS:%=$(WEB)/models/%-cifar10.wasi.wasm) $(WEB)/models/resnet20-cifar10-fp16.wasi.wasm \
   $(WEB)/models/resnet20-cifar10-int8.wasi.wasm
 $(WEB)/models/%.wasi.wasm: $(BUILD)/models/%.c $(WASI_MAIN) $(WASM_LIBS) $(RUNTIME_HDRS)
