@@ -124,9 +124,9 @@ function freeze(o) {
 // The same import() loads edgerun-remote.js for load(src, {fallback}).
 const NODE = ['node', ''].join(':');
 const imp = (u) => import(/* webpackIgnore: true */ /* @vite-ignore */ u);
-function nodeModule(name) {
+async function nodeModule(name) {
     const get = process.getBuiltinModule;
-    return get ? Promise.resolve(get(NODE + name)) : imp(NODE + name);
+    return get ? get(NODE + name) : imp(NODE + name);
 }
 
 // Every NAME.wasm has a twin NAME.relaxed.wasm built with relaxed SIMD
@@ -145,9 +145,12 @@ async function compile(src, relaxed) {
             try {
                 return await compile(twin, false);
             } catch {} // no twin there: the plain module
-        if (isNode && !/^(https?|data|blob):/i.test(src))
-            src = await (await nodeModule('fs')).promises.readFile(/^file:/i.test(src) ? new URL(src) : src);
-        else src = await fetch(src);
+        if (isNode && !/^(https?|data|blob):/i.test(src)) {
+            // fs.readFile, not fs.promises: a first use of fs/promises loads node
+            // internals that cost more than the read (3.3 vs 1.7 ms for 1.3 MB).
+            const read = (await nodeModule('util')).promisify((await nodeModule('fs')).readFile);
+            src = await read(/^file:/i.test(src) ? new URL(src) : src);
+        } else src = await fetch(src);
     }
     const t = tag(src);
     if (t == 'WebAssembly.Module') return [src, null];
@@ -258,7 +261,7 @@ function response(view, ptr) {
 
 function base64(bytes) {
     let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s);
 }
 
