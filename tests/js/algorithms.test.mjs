@@ -71,7 +71,9 @@ for (const [model, algo] of runs) {
 
 test('--algo should refuse an unknown algorithm, one that does not apply, and a node that does not exist', () => {
   const onnx = path.join(shared, 'models/resnet20-cifar10.onnx');
-  const out = path.join(os.tmpdir(), `edgerun-algo-${process.pid}.c`);
+  // In a directory of its own: the compiler writes model.h and model.weights beside model.c.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerun-algo-'));
+  const out = path.join(dir, 'model.c');
   const cases = [
     ['/conv1/Conv=fastest', /Conv node '\/conv1\/Conv': --algo: Conv has no algorithm 'fastest' \(it has: reference, /],
     ['/conv1/Conv=gemm1x1', /Conv node '\/conv1\/Conv': --algo gemm1x1 does not apply: it needs 2-D 1x1 window/],
@@ -90,7 +92,7 @@ test('--algo should refuse an unknown algorithm, one that does not apply, and a 
   assert.match(c, /Conv "\/conv1\/Conv":.*, algorithm im2col-gemm \*\//);
   assert.match(c, /Gemm "\/linear\/Gemm":.*, algorithm reference \*\//);
   assert.match(c, /Conv "\/layer1\/layer1.0\/conv1\/Conv":.*, algorithm winograd4x4 \*\//, 'the cheapest estimate elsewhere');
-  for (const ext of ['c', 'h']) fs.rmSync(out.replace(/c$/, ext), { force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('channels-last convolutions in a chain should pass NHWC activations along, transposing only at its ends', () => {
@@ -98,7 +100,8 @@ test('channels-last convolutions in a chain should pass NHWC activations along, 
   // the chain (the image), one out to the max-pool and back in after it, one
   // out to the average pool; none between two convolutions or for a residual.
   const onnx = path.join(shared, 'models/arch/resnet18-random.onnx');
-  const out = path.join(os.tmpdir(), `edgerun-layout-${process.pid}.c`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerun-layout-'));
+  const out = path.join(dir, 'model.c');
   try {
     const r = spawnSync(compiler, [onnx, '-o', out, '--algo', '*=igemm-nhwc', '--quiet'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -108,6 +111,6 @@ test('channels-last convolutions in a chain should pass NHWC activations along, 
     assert.deepEqual(owners, ['/conv1/Conv', '/layer1/layer1.0/conv1/Conv', '/layer4/layer4.1/conv2/Conv']);
     assert.equal((c.match(/er_x32_strided_copy\(/g) || []).length, 4);
   } finally {
-    for (const ext of ['c', 'h']) fs.rmSync(out.replace(/c$/, ext), { force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

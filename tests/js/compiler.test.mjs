@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
@@ -23,6 +23,7 @@ const compiler = path.join(root, 'build/edgerun-compile');
 const sanitized = path.join(root, 'build/native-san/edgerun-compile');
 const resnet20 = path.join(shared, 'models/resnet20-cifar10.onnx');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerun-compiler-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
 const models = path.join(work, 'models');
 
 before(() => {

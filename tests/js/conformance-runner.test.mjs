@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { readTensor } from '../lib/onnx_pb.mjs';
@@ -17,6 +17,7 @@ import { compareTensor } from '../conformance/wasm_sample.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = path.resolve(process.env.SHARED || path.join(root, '../shared'));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerun-conformance-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
 const relu = path.join(shared, 'onnx-tests/node/test_relu');
 
 function runner(...args) {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
@@ -18,6 +18,7 @@ import { compareTensor } from '../conformance/wasm_sample.mjs';
 ort.env.logLevel = 'error';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerun-generated-'));
+after(() => fs.rmSync(out, { recursive: true, force: true }));
 execFileSync('/usr/bin/python3', [path.join(root, 'tests/conformance/make_tests.py'), out]);
 const dir = path.join(out, 'node');
 const tests = fs.readdirSync(dir).sort();
