@@ -101,12 +101,13 @@ $(WEB)/models/%.wasm: $(BUILD)/models/%.c $(WASM_LIBS)
 # for every module. emcc links at -O0 so that its binaryen (version 108,
 # which rejects the final relaxed opcodes) never runs (MODULE_LINK's
 # -sWASM_BIGINT spares it the 64-bit import legalisation it would need; it
-# gets no MODULE_OPT, which would run binaryen).
+# gets no MODULE_OPT, which would run binaryen). --strip-all drops the name
+# section an -O0 link keeps (8 KB no browser uses).
 # The shim loads it where the browser validates relaxed SIMD.
 define er_link_relaxed
 	@mkdir -p $(@D) $(BUILD)/wasm-relaxed/models
 	$(CLANG_RELAXED) $(CFLAGS_RELAXED) -I$(dir $(1)) -c $(1) -o $(BUILD)/wasm-relaxed/models/$(notdir $(basename $(1))).o
-	$(EMCC) -O0 $(MODULE_LINK) -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
+	$(EMCC) -O0 $(MODULE_LINK) -Wl,--strip-all -sINITIAL_MEMORY=$$(sh src/runtime/initial_memory.sh $(basename $(1)).h) \
 	  $(BUILD)/wasm-relaxed/models/$(notdir $(basename $(1))).o $(RUNTIME_WASM) $(KERNELS_RELAXED) -o $@
 endef
 $(WEB)/models/%.relaxed.wasm: $(BUILD)/models/%.c $(RUNTIME_WASM) $(KERNELS_RELAXED)
