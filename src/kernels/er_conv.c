@@ -266,7 +266,6 @@ static int64_t wino_scratch_count(const wino_desc *d, const er_conv_params *p)
    with the sums its rows share:
      F(2x2): g0; (g0+g1+g2)/2; (g0-g1+g2)/2; g2
      F(4x4): g0/4; -(g0+g1+g2)/6; -(g0-g1+g2)/6; g0/24+g1/12+g2/6; g0/24-g1/12+g2/6; g2 */
-typedef void wino_g_fn(er_v4f g0, er_v4f g1, er_v4f g2, er_v4f *r);
 static inline __attribute__((always_inline)) void wino_g2(er_v4f g0, er_v4f g1, er_v4f g2, er_v4f *r)
 {
     const er_v4f half = er_v4_splat(0.5f), s = (g0 + g2) * half, h = g1 * half;
@@ -285,9 +284,17 @@ static inline __attribute__((always_inline)) void wino_g4(er_v4f g0, er_v4f g1, 
    lanes) at a time, each U value stored as one vector, G applied through
    the shared sums above (a third of the arithmetic of 3-term dot products
    with G's entries: resnet20's packing on V8's baseline tier 3.0 -> 2.6 ms).
-   Inlined per tile size, so that G is code, not a table. */
-static inline __attribute__((always_inline)) void wino_pack(int32_t a, wino_g_fn *apply, const er_conv_params *p,
-                                                            const float *w, float *u_packed)
+   One function for both tile sizes: each function a model's first run
+   makes hot is another for V8 to optimise while that run goes on. */
+static void wino_apply_g(int32_t a, er_v4f g0, er_v4f g1, er_v4f g2, er_v4f *r)
+{
+    if (a == 4)
+        wino_g2(g0, g1, g2, r);
+    else
+        wino_g4(g0, g1, g2, r);
+}
+
+static void wino_pack(int32_t a, const er_conv_params *p, const float *w, float *u_packed)
 {
     const int32_t panels = (p->c_out + ER_GEMM_MR - 1) / ER_GEMM_MR;
     const int64_t per_xi = er_packed_a_count(p->c_out, p->c_in);
@@ -306,12 +313,12 @@ static inline __attribute__((always_inline)) void wino_pack(int32_t a, wino_g_fn
                 g[e] = er_v4_load(lanes);
             }
             for (int32_t j = 0; j < 3; j++) {
-                apply(g[j], g[3 + j], g[6 + j], row);
+                wino_apply_g(a, g[j], g[3 + j], g[6 + j], row);
                 for (int32_t r = 0; r < a; r++) gg[r][j] = row[r];
             }
             float *out = u_packed + ((int64_t)t * p->c_in + ic) * ER_GEMM_MR;
             for (int32_t r = 0; r < a; r++) {
-                apply(gg[r][0], gg[r][1], gg[r][2], row);
+                wino_apply_g(a, gg[r][0], gg[r][1], gg[r][2], row);
                 for (int32_t c = 0; c < a; c++) er_v4_store(out + (r * a + c) * per_xi, row[c]);
             }
         }
@@ -354,7 +361,7 @@ static void wino_run(const wino_desc *d, const er_conv_params *p, const float *x
 }
 
 /* The kernels generated code calls (er_kernels.def), one set per tile size. */
-#define ER_WINO_KERNELS(NAME, DESC, G)                                                                          \
+#define ER_WINO_KERNELS(NAME, DESC)                                                                             \
     int64_t er_conv2d_##NAME##_packed_count(const er_conv_params *p)                                           \
     {                                                                                                           \
         return (int64_t)DESC.a * DESC.a * er_packed_a_count(p->c_out, p->c_in);                                \
@@ -365,15 +372,15 @@ static void wino_run(const wino_desc *d, const er_conv_params *p, const float *x
     }                                                                                                           \
     void er_f32_conv2d_##NAME##_pack(const er_conv_params *p, const float *w, float *u_packed)                 \
     {                                                                                                           \
-        wino_pack(DESC.a, G, p, w, u_packed);                                                                   \
+        wino_pack(DESC.a, p, w, u_packed);                                                                      \
     }                                                                                                           \
     void er_f32_conv2d_##NAME##__vec128(const er_conv_params *p, const float *x, const float *u_packed,        \
                                         const float *bias, const float *residual, float *y, float *scratch)    \
     {                                                                                                           \
         wino_run(&DESC, p, x, u_packed, bias, residual, y, scratch);                                            \
     }
-ER_WINO_KERNELS(wino2x2, wino2x2, wino_g2)
-ER_WINO_KERNELS(wino4x4, wino4x4, wino_g4)
+ER_WINO_KERNELS(wino2x2, wino2x2)
+ER_WINO_KERNELS(wino4x4, wino4x4)
 
 /* ---- depthwise 2-D ---- */
 
