@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "er_micro.h"
 #include "ops.h"
 
 /* ---- text helpers ---- */
@@ -547,6 +548,24 @@ static void put_profile(FILE *f, const er_graph *g)
           f);
 }
 
+/* The micro-kernels' activation-instance tables (er_micro.h): a slot for
+   every activation a kernel call of this model can pass, none always (the
+   Winograd transforms' GEMMs, the deferred Sigmoid and SiLU), so that the
+   module links no instance it cannot call. */
+static void put_act_tables(FILE *f, const er_graph *g)
+{
+    static const char *const slot_names[ER_ACT_SLOTS] = {"none", "Relu", "Clip", "HardSwish", "run-time activation"};
+    int used[ER_ACT_SLOTS] = {1, 0, 0, 0, 0};
+    for (int32_t i = 0; i < g->calls.count; i++) {
+        const er_call *c = g->calls.items[i];
+        if (c->node >= 0) used[er_act_slot(er_n(g, c->node)->act)] = 1;
+    }
+    fputs("/* ---- micro-kernel activation instances: ", f);
+    for (int32_t k = 0, first = 1; k < ER_ACT_SLOTS; k++)
+        if (used[k]) fprintf(f, "%s%s", first ? "" : ", ", slot_names[k]), first = 0;
+    fprintf(f, " ---- */\nER_ACT_TABLES(%d, %d, %d, %d, %d)\n\n", used[0], used[1], used[2], used[3], used[4]);
+}
+
 int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, FILE *w, er_emit_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
@@ -588,7 +607,7 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, FILE *w, 
             n_nodes, g->n_folded, g->n_fused, n_run, (long long)o->arena_bytes, (long long)o->unshared_bytes);
     if (o->profile) fputs("#define _POSIX_C_SOURCE 199309L /* clock_gettime, for the profile */\n", f);
     fputs("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n#include \"er_kernels.h\"\n"
-          "#include \"er_model.h\"\n",
+          "#include \"er_micro.h\"\n#include \"er_model.h\"\n",
           f);
     fputs("#include ", f);
     put_string(f, o->header_file);
@@ -596,6 +615,7 @@ int er_emit_c(er_graph *g, const er_emit_options *o, FILE *f, FILE *h, FILE *w, 
           "#endif\n\n",
           f);
 
+    put_act_tables(f, g);
     put_blob(f, g, o, &blob);
     fputs("/* ---- buffers ---- */\n\n", f);
     for (int32_t k = 0; k < n_lazy; k++)

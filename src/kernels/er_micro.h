@@ -176,4 +176,57 @@ er_f32_wino2x2_out_ukernel er_f32_wino2x2_out__scalar, er_f32_wino2x2_out__vec12
 er_f32_wino2x2_in_ukernel er_f32_wino4x4_in__scalar, er_f32_wino4x4_in__vec128;
 er_f32_wino2x2_out_ukernel er_f32_wino4x4_out__scalar, er_f32_wino4x4_out__vec128;
 
+/* ---- activation instances: which of them a program links ----
+   Each family below has one function per activation it specialises
+   (ER_ACT_INSTANCES, er_simd.h), in ER_ACT_SLOTS slots: none, Relu, Clip,
+   HardSwish, and one taking the activation at run time for the rest.
+   ER_ACT_CALL reaches them through the table F__instances, which the
+   kernels do not define: a program defines every family's table once, with
+       ER_ACT_TABLES(none, relu, clip, hswish, other)
+   each argument the literal 1 or 0. A slot given 0 is a null entry, so its
+   instances are not linked; a slot given 1 holds weak references, so a
+   family whose operator the program never calls is not linked either.
+   Generated model code gives 1 to the slots its nodes' activations reach
+   (er_act_slot), which keeps out the instances a model cannot call
+   (resnet20: ~50 KB of its 200 KB of code); er_act_tables.c, in the kernel
+   library, gives 1 to all for the programs that call kernels directly (the
+   compiler, the tests), as weak definitions: where a model's C defines the
+   tables too, the model's are used (from an archive the linker does not
+   even take that file). A call through a null entry traps in wasm and
+   crashes natively: the slots must cover every activation the program's
+   kernel calls pass. */
+#define ER_ACT_SLOTS 5
+static inline int32_t er_act_instance(int32_t act)
+{
+    return act == ER_ACT_NONE ? 0 : act == ER_ACT_RELU ? 1 : act == ER_ACT_CLIP ? 2 : act == ER_ACT_HARD_SWISH ? 3 : 4;
+}
+/* The slot a fused activation reaches the micro-kernels in. */
+static inline int32_t er_act_slot(int32_t act)
+{
+    return er_act_instance(er_act_deferred(act) ? ER_ACT_NONE : act);
+}
+/* Every family, with its micro-kernel type: one line per ER_ACT_INSTANCES. */
+#define ER_ACT_FAMILIES(X, ...)                                             \
+    X(gemm_4x8, er_f32_gemm_ukernel, __VA_ARGS__)                           \
+    X(igemm_4x8, er_f32_igemm_ukernel, __VA_ARGS__)                         \
+    X(dwconv_nhwc, er_f32_dwconv_nhwc_ukernel, __VA_ARGS__)                 \
+    X(dw_vec_3x3s1, er_f32_dwconv_ukernel, __VA_ARGS__)                     \
+    X(dw_vec_3x3s2, er_f32_dwconv_ukernel, __VA_ARGS__)                     \
+    X(dw_vec_5x5s1, er_f32_dwconv_ukernel, __VA_ARGS__)                     \
+    X(dw_vec_5x5s2, er_f32_dwconv_ukernel, __VA_ARGS__)                     \
+    X(er_f32_wino2x2_out_channels, er_f32_wino2x2_out_ukernel, __VA_ARGS__) \
+    X(er_f32_wino4x4_out_channels, er_f32_wino2x2_out_ukernel, __VA_ARGS__)
+#define ER_ACT_ENTRY_0(f) 0
+#define ER_ACT_ENTRY_1(f) f
+#ifndef ER_ACT_TABLE_ATTR
+#define ER_ACT_TABLE_ATTR /* er_act_tables.c: weak */
+#endif
+#define ER_ACT_TABLE(F, T, A, B, C, D, E)                                                                     \
+    extern T F##__none __attribute__((weak)), F##__relu __attribute__((weak)), F##__clip __attribute__((weak)), \
+        F##__hswish __attribute__((weak)), F##__other __attribute__((weak));                                  \
+    ER_ACT_TABLE_ATTR T *const F##__instances[ER_ACT_SLOTS] = {ER_ACT_ENTRY_##A(F##__none), ER_ACT_ENTRY_##B(F##__relu),         \
+                                             ER_ACT_ENTRY_##C(F##__clip), ER_ACT_ENTRY_##D(F##__hswish),       \
+                                             ER_ACT_ENTRY_##E(F##__other)};
+#define ER_ACT_TABLES(A, B, C, D, E) ER_ACT_FAMILIES(ER_ACT_TABLE, A, B, C, D, E)
+
 #endif

@@ -177,26 +177,24 @@ static inline er_v4f er_v4_sigmoid(er_v4f v)
    does not hoist out of the loop); the last instance passes the run-time
    activation ACT for the rest.
        ER_ACT_INSTANCES(F, T, (params), ACT, args...)
-   defines F__none ... F__other, each calling F(args..., act), and the table
-   F__instances of T pointers; ER_ACT_CALL(act, F, args...) calls the one for
-   act. They are separate functions reached through a table (so no inliner,
+   defines F__none ... F__other, each calling F(args..., act); ER_ACT_CALL(act,
+   F, args...) calls the one for act through the table F__instances of T
+   pointers, which the program defines (ER_ACT_TABLES, er_micro.h: only the
+   instances it can call are linked; a new family is a line there too). They are separate functions reached through a table (so no inliner,
    LLVM's or binaryen's, merges them back) because engines optimise a wasm
    function once it is hot, whole: V8 compiles only the instances a model
    runs, each a fifth of the size, and the first inferences get optimised
    code sooner. resnet20 in a fresh Chromium context: first inference 31.6
    -> 16.1 ms, second 16.1 -> 5.3 (medians of 15); steady state unchanged. */
 #define ER_ACT_INSTANCES(F, T, PARAMS, ACT, ...)                                  \
-    static void F##__none PARAMS { F(__VA_ARGS__, ER_ACT_NONE); }                 \
-    static void F##__relu PARAMS { F(__VA_ARGS__, ER_ACT_RELU); }                 \
-    static void F##__clip PARAMS { F(__VA_ARGS__, ER_ACT_CLIP); }                 \
-    static void F##__hswish PARAMS { F(__VA_ARGS__, ER_ACT_HARD_SWISH); }         \
-    static void F##__other PARAMS { F(__VA_ARGS__, (ACT)); }                      \
-    static T *const F##__instances[5] = {F##__none, F##__relu, F##__clip, F##__hswish, F##__other};
+    extern T *const F##__instances[ER_ACT_SLOTS];                                 \
+    T F##__none, F##__relu, F##__clip, F##__hswish, F##__other;                   \
+    void F##__none PARAMS { F(__VA_ARGS__, ER_ACT_NONE); }                        \
+    void F##__relu PARAMS { F(__VA_ARGS__, ER_ACT_RELU); }                        \
+    void F##__clip PARAMS { F(__VA_ARGS__, ER_ACT_CLIP); }                        \
+    void F##__hswish PARAMS { F(__VA_ARGS__, ER_ACT_HARD_SWISH); }                \
+    void F##__other PARAMS { F(__VA_ARGS__, (ACT)); }
 #define ER_ACT_CALL(act, F, ...) F##__instances[er_act_instance(act)](__VA_ARGS__)
-static inline int32_t er_act_instance(int32_t act)
-{
-    return act == ER_ACT_NONE ? 0 : act == ER_ACT_RELU ? 1 : act == ER_ACT_CLIP ? 2 : act == ER_ACT_HARD_SWISH ? 3 : 4;
-}
 
 /* Sigmoid (act ER_ACT_SIGMOID) or SiLU (ER_ACT_SILU) of v, inline: for
    er_f32_vact, which the fused kernels hand these two to (er_act_deferred).
