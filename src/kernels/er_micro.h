@@ -221,12 +221,13 @@ static inline int32_t er_act_slot(int32_t act)
 #ifndef ER_ACT_TABLE_ATTR
 #define ER_ACT_TABLE_ATTR /* er_act_tables.c: weak */
 #endif
-#define ER_ACT_TABLE(F, T, A, B, C, D, E)                                                                     \
-    extern T F##__none __attribute__((weak)), F##__relu __attribute__((weak)), F##__clip __attribute__((weak)), \
-        F##__hswish __attribute__((weak)), F##__other __attribute__((weak));                                  \
-    ER_ACT_TABLE_ATTR T *const F##__instances[ER_ACT_SLOTS] = {ER_ACT_ENTRY_##A(F##__none), ER_ACT_ENTRY_##B(F##__relu),         \
-                                             ER_ACT_ENTRY_##C(F##__clip), ER_ACT_ENTRY_##D(F##__hswish),       \
-                                             ER_ACT_ENTRY_##E(F##__other)};
+#define ER_ACT_TABLE(F, T, A, B, C, D, E)                                                         \
+    extern T F##__none __attribute__((weak)), F##__relu __attribute__((weak)),                    \
+        F##__clip __attribute__((weak)), F##__hswish __attribute__((weak)),                       \
+        F##__other __attribute__((weak));                                                         \
+    ER_ACT_TABLE_ATTR T *const F##__instances[ER_ACT_SLOTS] = {                                   \
+        ER_ACT_ENTRY_##A(F##__none), ER_ACT_ENTRY_##B(F##__relu), ER_ACT_ENTRY_##C(F##__clip),   \
+        ER_ACT_ENTRY_##D(F##__hswish), ER_ACT_ENTRY_##E(F##__other)};
 #define ER_ACT_TABLES(A, B, C, D, E) ER_ACT_FAMILIES(ER_ACT_TABLE, A, B, C, D, E)
 
 #endif

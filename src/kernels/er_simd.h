@@ -180,7 +180,8 @@ static inline er_v4f er_v4_sigmoid(er_v4f v)
    defines F__none ... F__other, each calling F(args..., act); ER_ACT_CALL(act,
    F, args...) calls the one for act through the table F__instances of T
    pointers, which the program defines (ER_ACT_TABLES, er_micro.h: only the
-   instances it can call are linked; a new family is a line there too). They are separate functions reached through a table (so no inliner,
+   instances it can call are linked; a new family is a line there too).
+   They are separate functions reached through a table (so no inliner,
    LLVM's or binaryen's, merges them back) because engines optimise a wasm
    function once it is hot, whole: V8 compiles only the instances a model
    runs, each a fifth of the size, and the first inferences get optimised
