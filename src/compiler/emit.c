@@ -551,18 +551,26 @@ static void put_profile(FILE *f, const er_graph *g)
 /* The micro-kernels' activation-instance tables (er_micro.h): a slot for
    every activation a kernel call of this model can pass, none always (the
    Winograd transforms' GEMMs, the deferred Sigmoid and SiLU), so that the
-   module links no instance it cannot call. */
+   module links no instance it cannot call. The comment names the
+   activations the model's calls fuse. */
 static void put_act_tables(FILE *f, const er_graph *g)
 {
-    static const char *const slot_names[ER_ACT_SLOTS] = {"none", "Relu", "Clip", "HardSwish", "run-time activation"};
-    int used[ER_ACT_SLOTS] = {1, 0, 0, 0, 0};
+    static const char *const act_names[ER_ACT_COUNT] = {
+#define ER_ACT_NAME(NAME, STR) STR,
+        ER_ACT_LIST(ER_ACT_NAME)
+#undef ER_ACT_NAME
+    };
+    int fused[ER_ACT_COUNT] = {[ER_ACT_NONE] = 1}, used[ER_ACT_SLOTS] = {1, 0, 0, 0, 0};
     for (int32_t i = 0; i < g->calls.count; i++) {
         const er_call *c = g->calls.items[i];
-        if (c->node >= 0) used[er_act_slot(er_n(g, c->node)->act)] = 1;
+        if (c->node < 0) continue;
+        const int32_t act = er_n(g, c->node)->act;
+        fused[act] = 1;
+        used[er_act_slot(act)] = 1;
     }
-    fputs("/* ---- micro-kernel activation instances: ", f);
-    for (int32_t k = 0, first = 1; k < ER_ACT_SLOTS; k++)
-        if (used[k]) fprintf(f, "%s%s", first ? "" : ", ", slot_names[k]), first = 0;
+    fputs("/* ---- micro-kernel activation instances for: ", f);
+    for (int32_t a = 0, first = 1; a < ER_ACT_COUNT; a++)
+        if (fused[a]) fprintf(f, "%s%s", first ? "" : ", ", act_names[a]), first = 0;
     fprintf(f, " ---- */\nER_ACT_TABLES(%d, %d, %d, %d, %d)\n\n", used[0], used[1], used[2], used[3], used[4]);
 }
 

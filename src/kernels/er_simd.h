@@ -170,33 +170,6 @@ static inline er_v4f er_v4_sigmoid(er_v4f v)
     return er_v4_select(v > er_v4_splat(0.0f), er_v4_splat(1.0f) - f, f);
 }
 
-/* A micro-kernel's instances, one function each, for the activations fused
-   kernels meet most, with act a compile-time constant, so that an
-   always_inline body taking `const int32_t act` compiles its epilogue to
-   straight-line code rather than a jump-table dispatch per vector (which V8
-   does not hoist out of the loop); the last instance passes the run-time
-   activation ACT for the rest.
-       ER_ACT_INSTANCES(F, T, (params), ACT, args...)
-   defines F__none ... F__other, each calling F(args..., act); ER_ACT_CALL(act,
-   F, args...) calls the one for act through the table F__instances of T
-   pointers, which the program defines (ER_ACT_TABLES, er_micro.h: only the
-   instances it can call are linked; a new family is a line there too).
-   They are separate functions reached through a table (so no inliner,
-   LLVM's or binaryen's, merges them back) because engines optimise a wasm
-   function once it is hot, whole: V8 compiles only the instances a model
-   runs, each a fifth of the size, and the first inferences get optimised
-   code sooner. resnet20 in a fresh Chromium context: first inference 31.6
-   -> 16.1 ms, second 16.1 -> 5.3 (medians of 15); steady state unchanged. */
-#define ER_ACT_INSTANCES(F, T, PARAMS, ACT, ...)                                  \
-    extern T *const F##__instances[ER_ACT_SLOTS];                                 \
-    T F##__none, F##__relu, F##__clip, F##__hswish, F##__other;                   \
-    void F##__none PARAMS { F(__VA_ARGS__, ER_ACT_NONE); }                        \
-    void F##__relu PARAMS { F(__VA_ARGS__, ER_ACT_RELU); }                        \
-    void F##__clip PARAMS { F(__VA_ARGS__, ER_ACT_CLIP); }                        \
-    void F##__hswish PARAMS { F(__VA_ARGS__, ER_ACT_HARD_SWISH); }                \
-    void F##__other PARAMS { F(__VA_ARGS__, (ACT)); }
-#define ER_ACT_CALL(act, F, ...) F##__instances[er_act_instance(act)](__VA_ARGS__)
-
 /* Sigmoid (act ER_ACT_SIGMOID) or SiLU (ER_ACT_SILU) of v, inline: for
    er_f32_vact, which the fused kernels hand these two to (er_act_deferred).
    Anywhere else they are a call (er_act_v4): their code is long, and a
