@@ -103,17 +103,32 @@ void er_f32_wino2x2_out__scalar(int32_t channels, const float *m, int32_t m_cs, 
 
 /* ---- SIMD128: the four tiles of a group in the four lanes ---- */
 
+/* Columns c0 .. c0+n-1 (n <= 20) of row xr (width w) into buf, zero where
+   outside the row: the patches of a group at a plane's edge, which at
+   resnet20's widths (8 to 32) is every group. Vector moves, and no call to
+   memset or memcpy, which clang makes of a zeroed array or a copy loop
+   (a call per row, and one more function for the engine to optimise on a
+   module's first run). */
+static inline void edge_cols(const float *xr, int32_t w, int32_t c0, int32_t n, float buf[20])
+{
+    const er_v4f z = er_v4_splat(0.0f);
+    for (int32_t j = 0; j < 20; j += 4) er_v4_store_nolib(buf + j, z);
+    int32_t j = c0 < 0 ? -c0 : 0;
+    const int32_t hi = w - c0 < n ? w - c0 : n;
+    for (; j + 4 <= hi; j += 4) er_v4_store_nolib(buf + j, er_v4_load(xr + c0 + j));
+    if (j < hi) er_v4_store_part(buf + j, er_v4_load_part(xr + c0 + j, hi - j), hi - j);
+}
+
 /* Row r of the group's patches as d[j] (lane t = x[r][c0 + 2t + j]), j < 4:
    the 10 columns c0..c0+9 are read straight from x when inside, else
-   through a zero-filled copy. */
+   through edge_cols. */
 static inline void load_row(const float *x, int32_t h, int32_t w, int32_t r, int32_t c0, int inside, er_v4f d[4])
 {
-    float buf[10] = {0};
+    float buf[20];
     const float *p = x + (int64_t)r * w + c0;
     (void)h; /* the caller checked the row */
     if (!inside) {
-        const int32_t lo = c0 < 0 ? -c0 : 0, hi = w - c0 < 10 ? w - c0 : 10;
-        for (int32_t j = lo; j < hi; j++) buf[j] = p[j];
+        edge_cols(x + (int64_t)r * w, w, c0, 10, buf);
         p = buf;
     }
     const er_v4f l0 = er_v4_load(p), l1 = er_v4_load(p + 4), m0 = er_v4_load(p + 2), m1 = er_v4_load(p + 6);
@@ -314,16 +329,18 @@ static inline void transpose4(er_v4f *a, er_v4f *b, er_v4f *c, er_v4f *d)
 }
 
 /* Row r of the group's patches as d[j] (lane t = x[r][c0 + 4t + j]), j < 6:
-   18 columns, read straight from x when inside, else through a zero-filled
-   copy. */
+   18 columns, read straight from x when inside, else through edge_cols;
+   xr NULL (a row above or below the plane) reads zeros. */
+static const float zero_row[20];
 static inline __attribute__((always_inline)) void load_row6(const float *xr, int32_t w, int32_t c0, int inside,
                                                             er_v4f d[6])
 {
-    float buf[20] = {0};
-    const float *p = xr + c0;
-    if (!inside) {
-        const int32_t lo = c0 < 0 ? -c0 : 0, hi = w - c0 < 18 ? w - c0 : 18;
-        for (int32_t j = lo; j < hi; j++) buf[j] = p[j];
+    float buf[20];
+    const float *p = zero_row;
+    if (xr && inside) {
+        p = xr + c0;
+    } else if (xr) {
+        edge_cols(xr, w, c0, 18, buf);
         p = buf;
     }
     er_v4f l0 = er_v4_load(p), l1 = er_v4_load(p + 4), l2 = er_v4_load(p + 8), l3 = er_v4_load(p + 12);
@@ -339,11 +356,7 @@ static inline __attribute__((always_inline)) void in4_vec_1(const float *x, int3
     er_v4f d[6][6], e[6][6];
     for (int32_t i = 0; i < 6; i++) {
         const int32_t r = r0 + i;
-        if (r < 0 || r >= h) {
-            for (int32_t j = 0; j < 6; j++) d[i][j] = er_v4_splat(0.0f);
-        } else {
-            load_row6(x + (int64_t)r * w, w, c0, inside_cols, d[i]);
-        }
+        load_row6(r >= 0 && r < h ? x + (int64_t)r * w : NULL, w, c0, inside_cols, d[i]);
     }
     for (int32_t j = 0; j < 6; j++) {
         er_v4f col[6], out[6];
