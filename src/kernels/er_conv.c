@@ -261,67 +261,52 @@ static int64_t wino_scratch_count(const wino_desc *d, const er_conv_params *p)
 }
 
 /* U = G g G^T for every (c_out, c_in), as a^2 packed-A matrices [c_out][c_in],
-   with G for F(2x2,3x3) and F(4x4,3x3) (Lavin & Gray). Each wino_g* applies G
-   to one column (then one row) of three kernel values, g0 g1 g2, written out
-   with the sums its rows share:
-     F(2x2): g0; (g0+g1+g2)/2; (g0-g1+g2)/2; g2
-     F(4x4): g0/4; -(g0+g1+g2)/6; -(g0-g1+g2)/6; g0/24+g1/12+g2/6; g0/24-g1/12+g2/6; g2 */
-static inline __attribute__((always_inline)) void wino_g2(er_v4f g0, er_v4f g1, er_v4f g2, er_v4f *r)
-{
-    const er_v4f half = er_v4_splat(0.5f), s = (g0 + g2) * half, h = g1 * half;
-    r[0] = g0, r[1] = s + h, r[2] = s - h, r[3] = g2;
-}
-static inline __attribute__((always_inline)) void wino_g4(er_v4f g0, er_v4f g1, er_v4f g2, er_v4f *r)
-{
-    const er_v4f sixth = er_v4_splat(-1.0f / 6), s = (g0 + g2) * sixth, h = g1 * sixth;
-    const er_v4f t = g0 * er_v4_splat(1.0f / 24) + g2 * er_v4_splat(1.0f / 6), u = g1 * er_v4_splat(1.0f / 12);
-    r[0] = g0 * er_v4_splat(0.25f), r[1] = s + h, r[2] = s - h, r[3] = t + u, r[4] = t - u, r[5] = g2;
-}
-
-/* Packing runs at initialisation (the transformed weights are larger than the
-   weights), so on a module's first run, before the engine has optimised
-   anything: it is written for that, four output channels (one panel's
-   lanes) at a time, each U value stored as one vector, G applied through
-   the shared sums above (a third of the arithmetic of 3-term dot products
-   with G's entries: resnet20's packing on V8's baseline tier 3.0 -> 2.6 ms).
-   One function for both tile sizes: each function a model's first run
-   makes hot is another for V8 to optimise while that run goes on. */
-static void wino_apply_g(int32_t a, er_v4f g0, er_v4f g1, er_v4f g2, er_v4f *r)
-{
-    if (a == 4)
-        wino_g2(g0, g1, g2, r);
-    else
-        wino_g4(g0, g1, g2, r);
-}
-
+   with G for F(2x2,3x3) and F(4x4,3x3) (Lavin & Gray):
+     F(2x2): rows (1 0 0) (1/2 1/2 1/2) (1/2 -1/2 1/2) (0 0 1)
+     F(4x4): rows (1/4 0 0) (-1/6 -1/6 -1/6) (-1/6 1/6 -1/6) (1/24 1/12 1/6) (1/24 -1/12 1/6) (0 0 1)
+   Element (r, c) of U is a dot product of the 9 kernel values with row
+   (r, c) of K = G (x) G (Kronecker), so packing is one GEMM per panel of
+   four output channels: U (a^2 x [c_in][4]) = K (a^2 x 9) x Q (9 x [c_in][4]),
+   Q[e][ic][i] = tap e of output channel 4t+i and input channel ic, and its
+   result rows land straight in the packed layout (row xi of U is
+   u_packed + xi * per_xi, columns [c_in][4] are panel t's packed-A block).
+   Packing runs once, in a module's first run, before the engine has
+   optimised anything; as a GEMM it runs on the micro-kernel the Winograd
+   products use next (made hot early rather than a packing routine that is
+   never needed again) and on er_f32_pack_panels for the transposition:
+   the packing adds no function of its own for V8 to optimise during that
+   first run. */
+#define WINO_PACK_IC 64 /* input channels per GEMM: Q on the stack is 9 KB */
 static void wino_pack(int32_t a, const er_conv_params *p, const float *w, float *u_packed)
 {
-    const int32_t panels = (p->c_out + ER_GEMM_MR - 1) / ER_GEMM_MR;
-    const int64_t per_xi = er_packed_a_count(p->c_out, p->c_in);
-#if ER_GEMM_MR != 4
-#error "wino_pack holds one panel's ER_GEMM_MR output channels in a 4-lane vector"
-#endif
-    for (int32_t t = 0; t < panels; t++)
-        for (int32_t ic = 0; ic < p->c_in; ic++) {
-            er_v4f g[9], gg[6][3], row[6]; /* g: lane i is output channel t*4 + i (0 past the last); gg = G g */
-            for (int32_t e = 0; e < 9; e++) {
-                float lanes[4];
-                for (int32_t i = 0; i < 4; i++) {
-                    const int32_t oc = t * 4 + i;
-                    lanes[i] = oc < p->c_out ? w[((int64_t)oc * p->c_in + ic) * 9 + e] : 0.0f;
-                }
-                g[e] = er_v4_load(lanes);
-            }
-            for (int32_t j = 0; j < 3; j++) {
-                wino_apply_g(a, g[j], g[3 + j], g[6 + j], row);
-                for (int32_t r = 0; r < a; r++) gg[r][j] = row[r];
-            }
-            float *out = u_packed + ((int64_t)t * p->c_in + ic) * ER_GEMM_MR;
-            for (int32_t r = 0; r < a; r++) {
-                wino_apply_g(a, gg[r][0], gg[r][1], gg[r][2], row);
-                for (int32_t c = 0; c < a; c++) er_v4_store(out + (r * a + c) * per_xi, row[c]);
-            }
+    static const float g2[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    static const float g4[6][3] = {{0.25f, 0, 0},
+                                   {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                   {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                   {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                   {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                   {0, 0, 1}};
+    const float(*g)[3] = a == 4 ? g2 : g4;
+    const int32_t a2 = a * a, cin = p->c_in, panels = (p->c_out + ER_GEMM_MR - 1) / ER_GEMM_MR;
+    const int64_t per_xi = er_packed_a_count(p->c_out, cin);
+    const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f};
+    float k[36 * 9], q[9 * WINO_PACK_IC * ER_GEMM_MR];
+    /* K in packed-A panels: element (xi, e) at k[(xi / MR * 9 + e) * MR + xi % MR]; a^2 is a multiple of MR. */
+    for (int32_t xi = 0; xi < a2; xi++)
+        for (int32_t e = 0; e < 9; e++)
+            k[(xi / ER_GEMM_MR * 9 + e) * ER_GEMM_MR + xi % ER_GEMM_MR] = g[xi / a][e / 3] * g[xi % a][e % 3];
+    for (int32_t t = 0; t < panels; t++) {
+        const int32_t rows = p->c_out - t * ER_GEMM_MR < ER_GEMM_MR ? p->c_out - t * ER_GEMM_MR : ER_GEMM_MR;
+        for (int32_t ic0 = 0; ic0 < cin; ic0 += WINO_PACK_IC) {
+            const int32_t nb = cin - ic0 < WINO_PACK_IC ? cin - ic0 : WINO_PACK_IC, nc = nb * ER_GEMM_MR;
+            const float *wt = w + ((int64_t)t * ER_GEMM_MR * cin + ic0) * 9;
+            for (int32_t e = 0; e < 9; e++) er_f32_pack_panels(rows, nb, wt + e, cin * 9, 9, ER_GEMM_MR, q + e * nc);
+            for (int32_t s = 0; s < a2 / ER_GEMM_MR; s++)
+                er_f32_gemm_4x8__vec128(ER_GEMM_MR, nc, 9, k + s * 9 * ER_GEMM_MR, q, nc, ER_GEMM_NR, NULL, NULL,
+                                        u_packed + (int64_t)s * ER_GEMM_MR * per_xi + ((int64_t)t * cin + ic0) * ER_GEMM_MR,
+                                        (int32_t)per_xi, &none);
         }
+    }
 }
 
 static void wino_run(const wino_desc *d, const er_conv_params *p, const float *x, const float *u_packed,

@@ -446,7 +446,9 @@ static void winograd_conv_should_match_the_reference_convolution(void)
     for (int vi = 0; vi < 2; vi++)
         for (int i = 0; i < 200; i++) {
             const struct wino_variant *wv = &wino_variants[vi];
-            er_conv_params p = {.nsp = 2, .n = irand(1, 2), .c_in = irand(1, 19), .c_out = irand(1, 19), .group = 1,
+            /* Every 20th has more input channels than the packing's GEMM takes at once (64). */
+            er_conv_params p = {.nsp = 2, .n = irand(1, 2), .c_in = i % 20 ? irand(1, 19) : irand(60, 140),
+                                .c_out = irand(1, 19), .group = 1,
                                 .k = {3, 3}, .stride = {1, 1}, .dilation = {1, 1}};
             for (int d = 0; d < 2; d++) {
                 p.pad[d] = irand(0, 2);
@@ -467,8 +469,9 @@ static void winograd_conv_should_match_the_reference_convolution(void)
             er_f32_conv__scalar(&p, x, w, b, r, want);
             wv->pack(&p, w, u);
             wv->run(&p, x, u, b, r, got, scratch);
-            float d = max_diff(got, want, yn);
-            CHECK(d <= 1e-4f, "%s conv n %d %d->%d x %dx%d pads %d,%d act %d: max diff %g", wv->name, p.n, p.c_in,
+            /* Rounding grows with the terms summed (F(4x4)'s transforms amplify it most). */
+            float d = max_diff(got, want, yn), tol = 1e-4f * (p.c_in > 16 ? p.c_in / 16.0f : 1.0f);
+            CHECK(d <= tol, "%s conv n %d %d->%d x %dx%d pads %d,%d act %d: max diff %g", wv->name, p.n, p.c_in,
                   p.c_out, p.x_dims[0], p.x_dims[1], p.pad[0], p.pad[1], p.act, d);
             free(x), free(w), free(b), free(r), free(want), free(got), free(u), free(scratch);
         }
