@@ -376,6 +376,19 @@ test('the Shape->Gather->...->Cast chain feeding Pad should be folded away in re
   assert.deepEqual([...remaining].sort(), ['AveragePool', 'Conv', 'Gemm', 'Pad', 'Slice']);
 });
 
+test('resnet20\'s shortcut Pads should each run as one row, and its all-zero Pad as no call at all', () => {
+  const r = compile(resnet20, [], compiler);
+  const c = fs.readFileSync(r.out, 'utf8');
+  const run = c.slice(c.indexOf('void er_model_run(void)'));
+  // Channel padding [1,16,16,16] -> [1,32,16,16] is one row: 4096 floats at 2048 of 8192.
+  const pads = [...run.matchAll(/\/\* Pad "([^"]+)"[^\n]*\n\s*\{\n\s*static const er_pad_params p = \{([^}]*\}[^}]*\}[^}]*\}[^}]*)\}/g)];
+  assert.deepEqual(pads.map((m) => m[1]), ['/layer2/layer2.0/shortcut/Pad', '/layer3/layer3.0/shortcut/Pad']);
+  assert.match(pads[0][2], /\.rank = 1, \.x_dims = \{4096\}, \.y_dims = \{8192\}, \.begin = \{2048\}/);
+  assert.match(pads[1][2], /\.rank = 1, \.x_dims = \{2048\}, \.y_dims = \{4096\}, \.begin = \{1024\}/);
+  // The Pad before the average pool adds nothing: the pool reads its input.
+  assert.ok(!run.includes('/* Pad "/Pad"'), 'the all-zero Pad is a call');
+});
+
 test('the arena should reuse memory by liveness, and say how much', () => {
   const r = compile(resnet20, [], compiler);
   const c = fs.readFileSync(r.out, 'utf8');
