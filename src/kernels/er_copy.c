@@ -57,8 +57,11 @@ static inline int strided_next(const er_strided_params *p, int32_t top, int32_t 
    (1, xs) and write y with (ys, 1), y's rows are x's columns, and 4x4
    blocks move as four vector loads, eight shuffles and four vector stores
    instead of 16 strided element copies (4-byte elements, bits unchanged).
-   Returns 0, having done nothing, when the copy is not of that form. */
-static int transpose32(const er_strided_params *p, const void *xv, void *yv)
+   Returns 0, having done nothing, when the copy is not of that form.
+   Not inlined: a model's relayouts make it hot on the first run, and V8
+   then optimises these 2 KB rather than the whole strided copy (3.6 KB,
+   whose general loops the Slices use, rarely enough to stay unoptimised). */
+__attribute__((noinline)) static int transpose32(const er_strided_params *p, const void *xv, void *yv)
 {
     const int32_t r = p->rank, a = r - 2, b = r - 1;
     if (r < 2 || p->x_strides[a] != 1 || p->y_strides[b] != 1 || p->dims[a] < 4 || p->dims[b] < 4) return 0;
