@@ -92,9 +92,63 @@ void er_f32_avgpool__scalar(const er_pool_params *p, const float *x, float *y)
 }
 
 /* ---- 2-D pooling, stride 1 or 2, no dilation: four outputs per vector ----
-   Outputs whose window lies inside the plane run four at a time (a stride-2
-   row is split into its even and odd lanes, as in the depthwise kernels);
-   the borders take the reference's path, one output at a time. */
+   Outputs whose window's columns lie inside the plane run four at a time
+   (a stride-2 row is split into its even and odd lanes, as in the depthwise
+   kernels), over the window's rows that lie inside; the rest, one at a
+   time, over the window clipped to the plane. Both sum in the reference's
+   order and divide by its count, so results are the reference's, bit for
+   bit. */
+
+/* Window taps along one axis that lie in the padded extent [-pb, n + pe)
+   (the divisor of count_include_pad), for a window starting at `start`. */
+static int32_t pool_padded_taps(int32_t start, int32_t k, int32_t n, int32_t pb, int32_t pe)
+{
+    const int32_t lo = start > -pb ? start : -pb, hi = start + k < n + pe ? start + k : n + pe;
+    return hi > lo ? hi - lo : 0;
+}
+
+/* One output at (oy, ox) of plane xp: the window clipped to the plane. */
+static float pool2d_at(const er_pool_params *p, const float *xp, int32_t oy, int32_t ox, int avg)
+{
+    const int32_t h = p->x_dims[0], w = p->x_dims[1], kh = p->k[0], kw = p->k[1];
+    const int32_t y0 = oy * p->stride[0] - p->pad[0], x0 = ox * p->stride[1] - p->pad[1];
+    const int32_t r0 = y0 < 0 ? 0 : y0, r1 = y0 + kh < h ? y0 + kh : h;
+    const int32_t c0 = x0 < 0 ? 0 : x0, c1 = x0 + kw < w ? x0 + kw : w;
+    float acc = avg ? 0.0f : -INFINITY;
+    for (int32_t r = r0; r < r1; r++)
+        for (int32_t c = c0; c < c1; c++) {
+            const float v = xp[(int64_t)r * w + c];
+            if (avg) acc += v;
+            else if (v > acc || v != v) acc = v;
+        }
+    if (!avg) return acc;
+    const int64_t n = p->count_include_pad ? (int64_t)pool_padded_taps(y0, kh, h, p->pad[0], p->pad_end[0]) *
+                                                 pool_padded_taps(x0, kw, w, p->pad[1], p->pad_end[1])
+                                           : (int64_t)(r1 > r0 ? r1 - r0 : 0) * (c1 > c0 ? c1 - c0 : 0);
+    return n ? acc / (float)n : 0.0f;
+}
+
+/* Four outputs of the common 3x3 stride-2 max pool (ResNet, ShuffleNet,
+   SqueezeNet) from the 3 rows x 10 floats at x (row stride w): the rows'
+   maximum first, then the three taps of each output, 8 pseudo-maxima in
+   all. A pseudo-max passes over a NaN where the reference lets it win, so
+   the nine loads are also summed: a sum that is not a number (a NaN, or
+   +inf with -inf) sends the group back, returning 0, to the exact path. */
+static inline int max3x3s2(const float *x, int32_t w, float *y)
+{
+    const float *r1 = x + w, *r2 = x + 2 * (int64_t)w;
+    const er_v4f a0 = er_v4_load(x), b0 = er_v4_load(x + 4), c0 = er_v4_load(x + 6);
+    const er_v4f a1 = er_v4_load(r1), b1 = er_v4_load(r1 + 4), c1 = er_v4_load(r1 + 6);
+    const er_v4f a2 = er_v4_load(r2), b2 = er_v4_load(r2 + 4), c2 = er_v4_load(r2 + 6);
+    const er_v4f sum = (a0 + a1 + a2) + (b0 + b1 + b2) + (c0 + c1 + c2);
+    const er_v4i bad = sum != sum;
+    if (bad[0] | bad[1] | bad[2] | bad[3]) return 0;
+    const er_v4f a = er_v4_max(er_v4_max(a0, a1), a2), b = er_v4_max(er_v4_max(b0, b1), b2);
+    const er_v4f c = er_v4_max(er_v4_max(c0, c1), c2);
+    const er_v4f t0 = ER_V4_SHUFFLE(a, b, 0, 2, 4, 6), t1 = ER_V4_SHUFFLE(a, b, 1, 3, 5, 7);
+    er_v4_store(y, er_v4_max(er_v4_max(t0, t1), ER_V4_SHUFFLE(t0, c, 1, 2, 3, 6)));
+    return 1;
+}
 
 static inline __attribute__((always_inline)) void pool2d_vec(const er_pool_params *p, const float *x, float *y,
                                                             int avg)
@@ -108,18 +162,24 @@ static inline __attribute__((always_inline)) void pool2d_vec(const er_pool_param
     if (hi > wo) hi = wo;
     if (lo > hi) lo = hi;
     const int32_t span = sx == 1 ? kw + 3 : (kw - 1) / 2 * 2 + 8;
-    const er_v4f taps = er_v4_splat((float)(kh * kw));
-    const pool3 g = pool3_of(p);
     for (int32_t pl_i = 0; pl_i < p->planes; pl_i++) {
         const float *xp = x + (int64_t)pl_i * h * w;
         float *yp = y + (int64_t)pl_i * ho * wo;
         for (int32_t oy = 0; oy < ho; oy++) {
-            const int32_t iy0 = oy * sy - pt;
-            const int rows_inside = iy0 >= 0 && iy0 + kh <= h;
+            /* The window's rows inside the plane: [ky0, ky1). */
+            const int32_t iy0 = oy * sy - pt, ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + kh > h ? h - iy0 : kh;
+            const int32_t rows = p->count_include_pad ? pool_padded_taps(iy0, kh, h, pt, p->pad_end[0]) : ky1 - ky0;
+            const er_v4f taps = er_v4_splat((float)((int64_t)rows * kw));
             for (int32_t ox = 0; ox < wo;) {
-                if (rows_inside && ox >= lo && ox + 4 <= hi && ox * sx - pl + span <= w) {
+                if (ky0 < ky1 && ox >= lo && ox + 4 <= hi && ox * sx - pl + span <= w) {
+                    if (!avg && kh == 3 && kw == 3 && sx == 2 && ky0 == 0 && ky1 == 3 &&
+                        max3x3s2(xp + (int64_t)iy0 * w + (ox * 2 - pl), w, yp + (int64_t)oy * wo + ox)) {
+                        ox += 4;
+                        continue;
+                    }
                     er_v4f acc = er_v4_splat(avg ? 0.0f : -INFINITY);
-                    for (int32_t ky = 0; ky < kh; ky++) {
+                    er_v4i nan = {0, 0, 0, 0}; /* lanes that met a NaN: it wins, as in the reference */
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
                         const float *xr = xp + (int64_t)(iy0 + ky) * w + (ox * sx - pl);
                         for (int32_t kx = 0; kx < kw; kx += sx == 1 ? 1 : 2) {
                             er_v4f v0, v1 = acc;
@@ -135,17 +195,18 @@ static inline __attribute__((always_inline)) void pool2d_vec(const er_pool_param
                                 acc += v0;
                                 if (two) acc += v1;
                             } else {
-                                /* NaN wins, as in the reference: a lane that is NaN stays NaN. */
-                                acc = er_v4_select((v0 > acc) | (v0 != v0), v0, acc);
-                                if (two) acc = er_v4_select((v1 > acc) | (v1 != v1), v1, acc);
+                                /* One pseudo-max per tap (a NaN tap leaves acc), NaNs noted apart. */
+                                acc = er_v4_max(v0, acc), nan |= v0 != v0;
+                                if (two) acc = er_v4_max(v1, acc), nan |= v1 != v1;
                             }
                         }
                     }
+                    if (!avg) acc = er_v4_select(nan, er_v4_splat(NAN), acc);
                     er_v4_store(yp + (int64_t)oy * wo + ox, avg ? acc / taps : acc);
                     ox += 4;
                     continue;
                 }
-                yp[(int64_t)oy * wo + ox] = pool_at(&g, xp, 0, oy, ox, avg); /* a border: the reference */
+                yp[(int64_t)oy * wo + ox] = pool2d_at(p, xp, oy, ox, avg);
                 ox++;
             }
         }
