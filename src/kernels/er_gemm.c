@@ -105,7 +105,10 @@ static void packed_batch(const er_gemm_params *p, const float *a, const float *b
         const int32_t mr = m_n - m0 < ER_GEMM_MR ? m_n - m0 : ER_GEMM_MR;
         er_f32_pack_panels(mr, k_n, a + (int64_t)m0 * p->a_rs, p->a_rs, p->a_cs, ER_GEMM_MR, a_panel);
         float *ym = y + (int64_t)m0 * n_n;
-        er_f32_gemm_4x8__vec128(mr, n_n, k_n, a_panel, b_packed, nr, (int64_t)k_n * nr, NULL, NULL, ym, n_n, &none);
+        if (mr == 1)
+            er_f32_gemm_1x8__vec128(n_n, k_n, a_panel, b_packed, nr, (int64_t)k_n * nr, ym);
+        else
+            er_f32_gemm_4x8__vec128(mr, n_n, k_n, a_panel, b_packed, nr, (int64_t)k_n * nr, NULL, NULL, ym, n_n, &none);
         if (p->alpha == 1.0f && !c && p->act == ER_ACT_NONE) continue;
         for (int32_t m = m0; m < m0 + mr; m++) epilogue_row(p, c, m, y + (int64_t)m * n_n);
     }

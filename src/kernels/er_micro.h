@@ -109,6 +109,13 @@ typedef void er_f32_gemm_ukernel(int32_t mr, int32_t nc, int32_t kc, const float
                                  const er_epilogue *ep);
 er_f32_gemm_ukernel er_f32_gemm_4x8__scalar;
 er_f32_gemm_ukernel er_f32_gemm_4x8__vec128;
+/* One row (a GEMV: a classifier's Gemm at batch 1): er_f32_gemm_ukernel with
+   mr = 1, no bias, no residual, no activation; its reference is
+   er_f32_gemm_4x8__scalar so called. The 4x8 tile would spend three
+   quarters of its multiply-adds on a one-row panel's zero rows, and a GEMV
+   reads each weight once: this one streams B with two k in flight. */
+void er_f32_gemm_1x8__vec128(int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb, int64_t bs,
+                             float *c);
 
 /* Depthwise convolution of one channel plane, 3x3 or 5x5 window, stride 1
    or 2, any padding: y[oy][ox] = ep(sum w[ky][kx] * x[oy*s - pt + ky][ox*s

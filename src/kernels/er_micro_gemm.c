@@ -118,6 +118,35 @@ static inline __attribute__((always_inline)) void gemm_4x8(int32_t mr, int32_t n
     }
 }
 
+void er_f32_gemm_1x8__vec128(int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb, int64_t bs,
+                             float *c)
+{
+    int32_t j = 0;
+    const float *bj = b;
+    for (; j + 8 <= nc; j += 8, bj += bs) {
+        er_v4f p0 = er_v4_splat(0.0f), p1 = p0, q0 = p0, q1 = p0; /* even and odd k, summed at the end */
+        const float *bk = bj, *ak = a;
+        int32_t k = 0;
+        for (; k + 2 <= kc; k += 2, bk += 2 * (int64_t)ldb, ak += 2 * ER_GEMM_MR) {
+            const er_v4f s0 = er_v4_splat(ak[0]), s1 = er_v4_splat(ak[ER_GEMM_MR]);
+            p0 = er_v4_madd(p0, s0, er_v4_load(bk)), p1 = er_v4_madd(p1, s0, er_v4_load(bk + 4));
+            q0 = er_v4_madd(q0, s1, er_v4_load(bk + ldb)), q1 = er_v4_madd(q1, s1, er_v4_load(bk + ldb + 4));
+        }
+        if (k < kc) {
+            const er_v4f s0 = er_v4_splat(ak[0]);
+            p0 = er_v4_madd(p0, s0, er_v4_load(bk)), p1 = er_v4_madd(p1, s0, er_v4_load(bk + 4));
+        }
+        er_v4_store(c + j, p0 + q0), er_v4_store(c + j + 4, p1 + q1);
+    }
+    for (int32_t half = 0; j < nc; j += 4, half += 4) {
+        const int32_t n = nc - j < 4 ? nc - j : 4;
+        er_v4f v = er_v4_splat(0.0f);
+        const float *bk = bj + half, *ak = a;
+        for (int32_t k = 0; k < kc; k++, bk += ldb, ak += ER_GEMM_MR) v = er_v4_madd(v, er_v4_splat(ak[0]), er_v4_load(bk));
+        er_v4_store_part(c + j, v, n);
+    }
+}
+
 ER_ACT_INSTANCES(gemm_4x8, er_f32_gemm_ukernel,
                  (int32_t mr, int32_t nc, int32_t kc, const float *a, const float *b, int32_t ldb, int64_t bs,
                   const float *bias, const float *r, float *c, int32_t ldc, const er_epilogue *ep),

@@ -283,6 +283,26 @@ static void gemm_4x8_vec128_should_match_its_reference_on_odd_shapes(void)
     }
 }
 
+static void gemm_1x8_vec128_should_match_the_reference_on_one_row(void)
+{
+    for (int i = 0; i < 300; i++) {
+        const int32_t nc = irand(0, 37), kc = irand(0, 40), groups = (nc + ER_GEMM_NR - 1) / ER_GEMM_NR;
+        const int strips = irand(0, 1);
+        const int32_t ldb = strips ? ER_GEMM_NR : (nc + 3) / 4 * 4 + irand(0, 5);
+        const int64_t bs = strips ? (int64_t)kc * ER_GEMM_NR + irand(0, 3) : ER_GEMM_NR;
+        const size_t bn = strips ? (size_t)(groups * bs) : (size_t)kc * ldb;
+        const er_epilogue none = {ER_ACT_NONE, 0.0f, 0.0f};
+        float *a = random_floats((size_t)kc * ER_GEMM_MR), *b = random_floats(bn);
+        float *want = random_floats((size_t)nc + 1), *got = malloc(((size_t)nc + 1) * sizeof *got);
+        memcpy(got, want, ((size_t)nc + 1) * sizeof *got);
+        er_f32_gemm_4x8__scalar(1, nc, kc, a, b, ldb, bs, NULL, NULL, want, nc, &none);
+        er_f32_gemm_1x8__vec128(nc, kc, a, b, ldb, bs, got);
+        float d = max_diff(got, want, (size_t)nc + 1); /* and the float past the row untouched */
+        CHECK(d <= 1e-4f, "gemm 1x8 nc %d kc %d %s: max diff %g", nc, kc, strips ? "strips" : "rows", d);
+        free(a), free(b), free(want), free(got);
+    }
+}
+
 /* The indirection pointers point into one buffer of random rows, or at a
    zero row, as the drivers' do. */
 static void igemm_4x8_vec128_should_match_its_reference_on_odd_shapes(void)
@@ -717,6 +737,7 @@ int main(void)
     dwconv_nhwc_vec128_should_match_its_reference_for_every_channel_count();
     dwconv_micro_kernels_should_match_their_references();
     activation_micro_kernel_should_match_its_reference_for_every_activation_and_length();
+    gemm_1x8_vec128_should_match_the_reference_on_one_row();
     winograd_transforms_should_match_their_references_at_every_border();
     winograd_conv_should_match_the_reference_convolution();
     pad_should_match_an_element_by_element_pad_in_every_mode();
