@@ -177,11 +177,18 @@ $(STB_SYSTEM)/stb_image.h:
 # buffer is already 0 and restarting the count at 0 feeds it zero bits, as stb
 # does after any marker. The rule fails unless the line it guards is there
 # exactly once.
+# And a PNG's palette: pixels may index past the entries the file gives (a
+# damaged file does), and stb reads those from its uninitialised stack array,
+# so the same damaged PNG decoded to whatever the last calls left on the
+# stack (tests/soak caught one answer changing after the model's first run
+# had used more stack). The array starts zeroed: such pixels are black and
+# transparent, as in a palette padded with zeros, and always the same.
 $(STB_DIR)/stb_image.h: $(STB_SYSTEM)/stb_image.h Makefile
 	@mkdir -p $(@D)
-	@sed 's/^\( *\)\(j->code_buffer |= b << (24 - j->code_bits);\)/\1if (j->code_bits < 0) j->code_bits = 0; \/\* edgerun: see Makefile \*\/\n\1\2/' $< > $@.tmp
-	@test "$$(grep -c 'edgerun: see Makefile' $@.tmp)" = 1 \
-	  || { echo "edgerun: $< changed: the line the build guards is not there exactly once"; exit 1; }
+	@sed -e 's/^\( *\)\(j->code_buffer |= b << (24 - j->code_bits);\)/\1if (j->code_bits < 0) j->code_bits = 0; \/\* edgerun: see Makefile \*\/\n\1\2/' \
+	  -e 's/^\( *\)stbi_uc palette\[1024\], pal_img_n=0;/\1stbi_uc palette[1024] = {0}, pal_img_n=0; \/\* edgerun: see Makefile \*\//' $< > $@.tmp
+	@test "$$(grep -c 'edgerun: see Makefile' $@.tmp)" = 2 \
+	  || { echo "edgerun: $< changed: the lines the build guards are not there exactly once each"; exit 1; }
 	@mv $@.tmp $@
 # ---- end image path ----------------------------------------------------------
 
