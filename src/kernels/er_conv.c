@@ -277,6 +277,9 @@ static int64_t wino_scratch_count(const wino_desc *d, const er_conv_params *p)
    the packing adds no function of its own for V8 to optimise during that
    first run. */
 #define WINO_PACK_IC 64 /* input channels per GEMM: Q on the stack is 9 KB */
+#if ER_GEMM_MR != 4
+#error "wino_pack takes K's rows a panel at a time: a^2 (16 or 36) must be a multiple of ER_GEMM_MR"
+#endif
 static void wino_pack(int32_t a, const er_conv_params *p, const float *w, float *u_packed)
 {
     static const float g2[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
