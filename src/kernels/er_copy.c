@@ -99,25 +99,6 @@ __attribute__((noinline)) static int transpose32(const er_strided_params *p, con
     }
 }
 
-/* A row of n 4-byte elements, x and y apart: 64 bytes per step in vectors,
-   the tail by elements (no loop, which clang would make a memcpy call).
-   emscripten's memcpy moves 4-byte words, and its call costs more than a
-   short row: a channel shuffle copies rows of 49 to 784 floats. */
-static void copy_row32(const void *xv, void *yv, int32_t n)
-{
-    const float *x = xv;
-    float *y = yv;
-    int32_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const er_v4f a = er_v4_load(x + i), b = er_v4_load(x + i + 4), c = er_v4_load(x + i + 8),
-                     d = er_v4_load(x + i + 12);
-        er_v4_store_nolib(y + i, a), er_v4_store_nolib(y + i + 4, b);
-        er_v4_store_nolib(y + i + 8, c), er_v4_store_nolib(y + i + 12, d);
-    }
-    for (; i + 4 <= n; i += 4) er_v4_store_nolib(y + i, er_v4_load(x + i));
-    if (i < n) er_v4_store_part(y + i, er_v4_load_part(x + i, n - i), n - i);
-}
-
 /* One implementation per element width; the innermost dimension is a tight
    loop (a vector copy for 4-byte rows), the outer ones an odometer. */
 #define ER_DEFINE_MOVERS(bits, T)                                                                    \
@@ -136,7 +117,7 @@ static void copy_row32(const void *xv, void *yv, int32_t n)
             const T *xr = x + xo;                                                                    \
             T *yr = y + yo;                                                                          \
             if (xs == 1 && ys == 1 && sizeof(T) == 4) {                                              \
-                copy_row32(xr, yr, n);                                                               \
+                er_v4_copy_nolib((float *)(void *)yr, (const float *)(const void *)xr, n);          \
             } else if (xs == 1 && ys == 1) {                                                         \
                 memcpy(yr, xr, (size_t)n * sizeof(T));                                               \
             } else {                                                                                 \

@@ -110,10 +110,7 @@ static inline __attribute__((always_inline)) int dw_vec_padded(const er_dw_geom 
         const int32_t lo = g->pl < bw ? g->pl : bw, hi = g->pl + g->w < bw ? g->pl + g->w : bw;
         for (int32_t c = 0; c < bw; c += 4) er_v4_store_nolib(b + c, zero);
         if (iy < 0 || iy >= g->h || hi <= lo) continue;
-        const float *xr = x + (int64_t)iy * g->w - lo;
-        int32_t c = lo;
-        for (; c + 4 <= hi; c += 4) er_v4_store_nolib(b + c, er_v4_load(xr + c));
-        for (; c < hi; c++) b[c] = xr[c];
+        er_v4_copy_nolib(b + lo, x + (int64_t)iy * g->w, hi - lo);
     }
     er_v4f wv[25];
     for (int32_t i = 0; i < k * k; i++) wv[i] = er_v4_splat(w[i]);

@@ -113,10 +113,8 @@ static inline void edge_cols(const float *xr, int32_t w, int32_t c0, int32_t n, 
 {
     const er_v4f z = er_v4_splat(0.0f);
     for (int32_t j = 0; j < 20; j += 4) er_v4_store_nolib(buf + j, z);
-    int32_t j = c0 < 0 ? -c0 : 0;
-    const int32_t hi = w - c0 < n ? w - c0 : n;
-    for (; j + 4 <= hi; j += 4) er_v4_store_nolib(buf + j, er_v4_load(xr + c0 + j));
-    if (j < hi) er_v4_store_part(buf + j, er_v4_load_part(xr + c0 + j, hi - j), hi - j);
+    const int32_t lo = c0 < 0 ? -c0 : 0, hi = w - c0 < n ? w - c0 : n;
+    if (hi > lo) er_v4_copy_nolib(buf + lo, xr + c0 + lo, hi - lo);
 }
 
 /* Row r of the group's patches as d[j] (lane t = x[r][c0 + 2t + j]), j < 4:

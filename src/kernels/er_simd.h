@@ -73,6 +73,17 @@ static inline void er_v4_store_part(float *p, er_v4f v, int32_t n)
     if (n > 3) p[3] = v[3];
 }
 
+/* y[0..n) = x[0..n), x and y apart: by vectors, the last 1-3 floats by
+   lanes. For the short rows kernels move (a plane's padded edge, a channel
+   shuffle's rows): a copy loop of plain stores would become a call to
+   memcpy, and emscripten's memcpy costs a call and moves 4-byte words. */
+static inline void er_v4_copy_nolib(float *y, const float *x, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) er_v4_store_nolib(y + i, er_v4_load(x + i));
+    if (i < n) er_v4_store_part(y + i, er_v4_load_part(x + i, n - i), n - i);
+}
+
 /* Lane-wise m ? a : b for a comparison mask m (all ones or all zeros per lane). */
 static inline er_v4f er_v4_select(er_v4i m, er_v4f a, er_v4f b)
 {
